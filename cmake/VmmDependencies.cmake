@@ -1,0 +1,47 @@
+# find_package first (Debian: libfmt-dev libspdlog-dev nlohmann-json3-dev libgtest-dev);
+# FetchContent only when a package is missing and VMM_FETCH_DEPS is ON (CI turns it off, so a
+# missing package is a visible failure there, not a silent download).
+include(FetchContent)
+
+macro(vmm_require package target)
+  find_package(${package} ${ARGN} QUIET CONFIG)
+  if(NOT TARGET ${target})
+    if(NOT VMM_FETCH_DEPS)
+      message(FATAL_ERROR "vmm needs ${package} (target ${target}); install it or set VMM_FETCH_DEPS=ON")
+    endif()
+    message(STATUS "vmm: ${package} not found, fetching it")
+    set(_vmm_fetch ON)
+  else()
+    set(_vmm_fetch OFF)
+  endif()
+endmacro()
+
+vmm_require(fmt fmt::fmt)
+if(_vmm_fetch)
+  FetchContent_Declare(fmt GIT_REPOSITORY https://github.com/fmtlib/fmt.git GIT_TAG 10.2.1)
+  FetchContent_MakeAvailable(fmt)
+endif()
+
+vmm_require(spdlog spdlog::spdlog)
+if(_vmm_fetch)
+  set(SPDLOG_FMT_EXTERNAL ON CACHE BOOL "" FORCE)
+  FetchContent_Declare(spdlog GIT_REPOSITORY https://github.com/gabime/spdlog.git GIT_TAG v1.13.0)
+  FetchContent_MakeAvailable(spdlog)
+endif()
+
+vmm_require(nlohmann_json nlohmann_json::nlohmann_json)
+if(_vmm_fetch)
+  FetchContent_Declare(json URL https://github.com/nlohmann/json/releases/download/v3.11.3/json.tar.xz)
+  FetchContent_MakeAvailable(json)
+endif()
+
+if(VMM_BUILD_TESTS)
+  vmm_require(GTest GTest::gtest_main)
+  if(_vmm_fetch)
+    FetchContent_Declare(googletest GIT_REPOSITORY https://github.com/google/googletest.git GIT_TAG v1.14.0)
+    set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+    FetchContent_MakeAvailable(googletest)
+  endif()
+endif()
+
+find_package(Threads REQUIRED)

@@ -1,0 +1,147 @@
+// vmm: the VirtualMachine lifecycle object.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "vmm/config.hpp"
+#include "vmm/error.hpp"
+#include "vmm/file_descriptor.hpp"
+#include "vmm/state.hpp"
+
+namespace vmm {
+
+enum class Backend {
+  automatic,                 // Virtualization.framework on Apple platforms, QEMU elsewhere
+  virtualization_framework,  // macOS 13+
+  qemu,                      // Linux (or any host with qemu-system-*)
+};
+std::string_view to_string(Backend backend) noexcept;
+
+enum class Acceleration {
+  automatic,  // KVM when /dev/kvm opens and the CPU advertises vmx/svm, TCG otherwise
+  kvm,
+  tcg,
+};
+std::string_view to_string(Acceleration acceleration) noexcept;
+
+struct QemuOptions {
+  std::filesystem::path binary;     // empty: qemu-system-<host arch> found on PATH
+  Acceleration acceleration = Acceleration::automatic;
+  std::filesystem::path virtiofsd;  // empty: /usr/lib/qemu/virtiofsd or virtiofsd on PATH
+};
+
+struct CreateOptions {
+  Backend backend = Backend::automatic;
+  // Where runtime files (sockets, logs) go; empty: a fresh directory under the system temp
+  // directory, removed with the VM.
+  std::filesystem::path working_directory;
+  QemuOptions qemu;
+  // Each line the guest writes to its serial console, without the newline, on a library
+  // thread. Works alongside a SerialToFile/SerialToFd console in the config.
+  std::function<void(std::string_view line)> on_console_line;
+};
+
+// One observer registration; unsubscribes when destroyed (or on reset()).
+class Subscription {
+ public:
+  Subscription() = default;
+  explicit Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+  Subscription(Subscription&& other) noexcept : cancel_(std::exchange(other.cancel_, {})) {}
+  Subscription& operator=(Subscription&& other) noexcept {
+    if (this != &other) {
+      reset();
+      cancel_ = std::exchange(other.cancel_, {});
+    }
+    return *this;
+  }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  ~Subscription() { reset(); }
+  void reset() {
+    if (auto cancel = std::exchange(cancel_, {})) cancel();
+  }
+
+ private:
+  std::function<void()> cancel_;
+};
+
+struct StateChange {
+  VmState from;
+  VmState to;
+  // Set when `to` is VmState::error, or when the guest stopped the machine on its own.
+  std::optional<Error> reason;
+};
+
+class VirtualMachine {
+ public:
+  using Completion = std::function<void(Result<void>)>;
+
+  // Checks the config against the backend (an unsupported feature is an error here, never
+  // dropped silently) and prepares it; no VM runs until start() or restore().
+  static Result<std::shared_ptr<VirtualMachine>> create(VmConfig config,
+                                                        CreateOptions options = {});
+
+  // Stops a running VM (hard) and releases the hypervisor; safe from any thread, including
+  // from inside one of this VM's callbacks.
+  ~VirtualMachine();
+  VirtualMachine(const VirtualMachine&) = delete;
+  VirtualMachine& operator=(const VirtualMachine&) = delete;
+
+  VmState state() const;
+  // The error that put the VM into VmState::error, if it is there.
+  std::optional<Error> last_error() const;
+  // The config the VM runs with (with a backend-generated machine identifier, if any).
+  const VmConfig& config() const;
+  Backend backend() const;
+
+  // Every observer is called after each transition, outside any library lock, in order of
+  // transitions, on a library thread.
+  [[nodiscard]] Subscription on_state_change(std::function<void(const StateChange&)> observer);
+
+  // Operations never block. Each completes exactly once: at once with invalid_state (naming
+  // the current state) when the state does not allow it, otherwise when the hypervisor is done.
+  // One operation runs at a time; another one asked for meanwhile fails with invalid_state.
+  void start(Completion done);
+  void pause(Completion done);
+  void resume(Completion done);
+  void stop(Completion done);          // hard stop: the guest gets no say
+  void request_stop(Completion done);  // ACPI power button; completes when the request is sent
+  // Saves a paused VM into the bundle directory `bundle` (replaced only once the new one is
+  // complete); the VM stays paused.
+  void save(std::filesystem::path bundle, Completion done);
+  // Restores a stopped VM from `bundle`; refused before any hypervisor call if the manifest does
+  // not match this VM's config. On success the VM is paused: resume() continues it.
+  void restore(std::filesystem::path bundle, Completion done);
+
+  std::future<Result<void>> start();
+  std::future<Result<void>> pause();
+  std::future<Result<void>> resume();
+  std::future<Result<void>> stop();
+  std::future<Result<void>> request_stop();
+  std::future<Result<void>> save(std::filesystem::path bundle);
+  std::future<Result<void>> restore(std::filesystem::path bundle);
+
+  // vsock, on a running VM with a vsock device: connect to a guest port, or accept guest
+  // connections to a host port. Descriptors are owned by the caller. `unsupported` where the
+  // backend or host has no vsock.
+  void connect_vsock(std::uint32_t port, std::function<void(Result<FileDescriptor>)> done);
+  std::future<Result<FileDescriptor>> connect_vsock(std::uint32_t port);
+  // The listener stays until the returned Subscription is destroyed.
+  Result<Subscription> listen_vsock(std::uint32_t port,
+                                    std::function<void(FileDescriptor)> on_connection);
+
+  struct Impl;
+
+ private:
+  explicit VirtualMachine(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace vmm
