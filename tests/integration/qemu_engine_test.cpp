@@ -3,9 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <fstream>
 #include <future>
@@ -261,6 +265,7 @@ TEST_F(QemuEngineTest, RestoreOfAGarbageStateFileFailsWithQemusReason) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), Errc::backend);
   EXPECT_THAT(result.error().message(), HasSubstr("restore"));
+  EXPECT_THAT(result.error().message(), HasSubstr("stderr: "));  // QEMU's own reason
   EXPECT_THAT(child_qemu_pids(), ::testing::IsEmpty());
   EXPECT_THAT(listener_->failures(), ::testing::IsEmpty());  // reported through Done only
 }
@@ -351,6 +356,82 @@ TEST_F(QemuEngineTest, DestroyingTheEngineInsideItsOwnCallbackDoesNotDeadlock) {
   ASSERT_EQ(destroyed.get_future().wait_for(kEvent), std::future_status::ready);
   // The detached worker finishes tearing QEMU down on its own; no QEMU may be left for long.
   EXPECT_TRUE(wait_until([] { return child_qemu_pids().empty(); }, kEvent));
+}
+
+// Every device the QEMU backend offers on this host, so that each argv form is checked by the
+// real QEMU 7.2, not only by the unit tests: QEMU refuses unknown or malformed options at start.
+TEST_F(QemuEngineTest, BootsWithDisksNetworksAShareAndVirtioDevices) {
+  const auto disk = dir_.path() / "disk.img";
+  std::filesystem::resize_file((std::ofstream(disk), disk), 16 * 1024 * 1024);
+  DiskImage read_only;
+  read_only.path = dir_.path() / "ro.img";
+  std::filesystem::resize_file((std::ofstream(read_only.path), read_only.path), 1024 * 1024);
+  read_only.read_only = true;
+  read_only.caching = CachingMode::uncached;
+  read_only.sync = SyncMode::none;
+  read_only.device_id = "ro,disk";
+
+  std::array<int, 2> frames{};
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, frames.data()), 0);
+  const FileDescriptor host_end(frames[0]);
+  const FileDescriptor vm_end(frames[1]);
+  const auto peer = dir_.path() / "peer.sock";
+  const FileDescriptor peer_socket(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", peer.c_str());
+  ASSERT_EQ(::bind(peer_socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address),
+            0);
+
+  auto builder = guest_config(assets_);
+  builder.disk(disk)
+      .disk(read_only)
+      .nat_network()
+      .network(FileHandleNetwork{vm_end.get(), 1500})
+      .network(UnixDatagramNetwork{peer, 1500})
+      .entropy()
+      .balloon();
+  if (std::filesystem::exists("/usr/lib/qemu/virtiofsd")) {
+    const auto shared = dir_.path() / "shared";
+    std::filesystem::create_directories(shared);
+    builder.share("shared", shared);
+  }
+  auto engine = make(builder, console_, listener_);
+  ASSERT_TRUE(engine) << engine.error().to_string();
+  engine_ = std::move(*engine);
+  auto started = await([&](auto done) { engine_->start(done); });
+  ASSERT_TRUE(started) << started.error().to_string();
+  EXPECT_TRUE(console_.wait_for_line("VMM-GUEST-READY", kBoot));
+  const auto support = engine_->check_save_support();
+  if (std::filesystem::exists("/usr/lib/qemu/virtiofsd")) {
+    ASSERT_FALSE(support);
+    EXPECT_EQ(support.error().code(), Errc::unsupported);
+    EXPECT_THAT(support.error().message(), HasSubstr("shared"));
+  }
+  ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
+  EXPECT_THAT(listener_->failures(), ::testing::IsEmpty());
+}
+
+// NVMe and USB disks need PCI: the backend switches to q35, which boots the same guest.
+TEST_F(QemuEngineTest, BootsOnQ35WithNvmeAndUsbDisks) {
+  DiskImage nvme;
+  nvme.path = dir_.path() / "nvme.img";
+  std::filesystem::resize_file((std::ofstream(nvme.path), nvme.path), 1024 * 1024);
+  nvme.bus = BlockBus::nvme;
+  DiskImage usb = nvme;
+  usb.path = dir_.path() / "usb.img";
+  std::filesystem::resize_file((std::ofstream(usb.path), usb.path), 1024 * 1024);
+  usb.bus = BlockBus::usb;
+  auto builder = guest_config(assets_);
+  builder.disk(nvme).disk(usb);
+  auto engine = make(builder, console_, listener_);
+  ASSERT_TRUE(engine) << engine.error().to_string();
+  engine_ = std::move(*engine);
+  ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
+  ASSERT_TRUE(console_.wait_for_line("VMM-GUEST-READY", kBoot));
+  // q35's ACPI power button reaches the guest too.
+  ASSERT_TRUE(await([&](auto done) { engine_->request_stop(done); }));
+  EXPECT_TRUE(listener_->wait_stopped(kEvent));
 }
 
 TEST_F(QemuEngineTest, UnsupportedFeaturesFailAtCreate) {
