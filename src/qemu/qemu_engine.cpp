@@ -156,9 +156,9 @@ class Core : public std::enable_shared_from_this<Core> {
       tasks_.clear();
       // SIGTERM is QEMU's orderly quit; an operation waiting on QMP then fails at once.
       if (live_qemu_ != nullptr) live_qemu_->kill(SIGTERM);
+      work_ready_.notify_all();
+      events_.notify_all();
     }
-    work_ready_.notify_all();
-    events_.notify_all();
     const auto self = std::this_thread::get_id();
     bool on_engine_thread = self == worker_.get_id();
     {
@@ -182,16 +182,16 @@ class Core : public std::enable_shared_from_this<Core> {
   // Wakes waiters on events_; taking the mutex first means a waiter between its predicate
   // check and its wait cannot miss the notification.
   void notify_events() {
-    { std::lock_guard lock(mutex_); }
+    std::lock_guard lock(mutex_);
     events_.notify_all();
   }
 
+  // Notifies under the lock: once the worker can see the task it may run it, destroy the engine
+  // from its Done and free the Core, so nothing here may touch the Core after unlocking.
   void post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mutex_);
-      if (closing_) return;
-      tasks_.push_back(std::move(task));
-    }
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    tasks_.push_back(std::move(task));
     work_ready_.notify_one();
   }
 
@@ -686,8 +686,8 @@ class Core : public std::enable_shared_from_this<Core> {
       } else if (event == "MIGRATION") {
         migration_status_ = data.value("status", "");
       }
+      events_.notify_all();
     }
-    events_.notify_all();
     if (event == "STOP") {
       post([this, generation] { check_stopped(generation); });
     }
