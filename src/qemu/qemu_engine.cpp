@@ -607,7 +607,9 @@ class Core : public std::enable_shared_from_this<Core> {
   // A QMP command failed: if QEMU died meanwhile, say so.
   Error with_exit_reason(Error error) {
     if (run_ && run_->qemu) {
-      if (auto status = run_->qemu->wait(error.code() == Errc::timeout ? 0ms : 500ms)) {
+      // A closed QMP connection usually means QEMU is exiting: give it a moment to be reaped.
+      const bool closed = run_->qmp && run_->qmp->close_reason().has_value();
+      if (auto status = run_->qemu->wait(closed ? 500ms : 0ms)) {
         return Error(Errc::backend,
                      with_stderr(fmt::format("{}; QEMU {}", error.message(), status->describe()),
                                  run_->qemu->stderr_tail()));
