@@ -414,9 +414,9 @@ TEST_F(ConfigJsonTest, BadMac) {
 TEST_F(ConfigJsonTest, BadMachineIdentifier) {
   auto doc = minimal();
   doc["machine_identifier"] = "zz";
-  EXPECT_TRUE(IsInvalid(read(doc), "$.machine_identifier", "expected hexadecimal digits"));
+  EXPECT_TRUE(IsInvalid(read(doc), "$.machine_identifier", "\"zz\" is not hexadecimal"));
   doc["machine_identifier"] = "abc";
-  EXPECT_TRUE(IsInvalid(read(doc), "$.machine_identifier", "expected an even number of hexadecimal digits"));
+  EXPECT_TRUE(IsInvalid(read(doc), "$.machine_identifier", "\"abc\" has an odd number of hexadecimal digits"));
   doc["machine_identifier"] = "";
   EXPECT_TRUE(IsInvalid(read(doc), "$.machine_identifier", "empty identifier"));
   doc["machine_identifier"] = "ABCDEF";
