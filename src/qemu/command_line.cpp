@@ -136,6 +136,23 @@ std::string machine_uuid(const std::vector<std::uint8_t>& identifier) {
                      hex(&b[8], 2), hex(&b[10], 6));
 }
 
+Result<void> check_qemu_save_support(const VmConfig& config) {
+  if (!config.shares().empty()) {
+    return unsupported(fmt::format("save: shares[0] ({}) is a virtiofs directory share, and QEMU "
+                                   "cannot save a VM with one (vhost-user-fs is not migratable)",
+                                   config.shares().front().tag));
+  }
+  for (std::size_t i = 0; i < config.disks().size(); ++i) {
+    if (config.disks()[i].bus == BlockBus::nvme) {
+      return unsupported(fmt::format("save: disks[{}] is an NVMe disk, and QEMU cannot save a VM "
+                                     "with one (its nvme device is not migratable; use the virtio "
+                                     "or usb bus)",
+                                     i));
+    }
+  }
+  return {};
+}
+
 MachineType choose_machine(const VmConfig& config) {
   return needs_pci(config) ? MachineType::q35 : MachineType::microvm;
 }

@@ -43,6 +43,10 @@ struct QemuCommandLine {
 Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const QemuHostFacts& host,
                                                 const QemuRuntimePaths& paths);
 
+// Whether QEMU can save (migrate) a VM built from `config`: virtiofs shares (vhost-user-fs) and
+// NVMe disks register migration blockers in QEMU 7.2. `unsupported` names the first blocker.
+Result<void> check_qemu_save_support(const VmConfig& config);
+
 // microvm for direct Linux boot when every device has a virtio-mmio form; q35 otherwise (EFI,
 // NVMe and USB disks need PCI).
 MachineType choose_machine(const VmConfig& config);

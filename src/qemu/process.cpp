@@ -81,7 +81,11 @@ int pidfd_send_signal(int pidfd, int signal) {
 
 std::string ExitStatus::describe() const {
   if (signal != 0) {
-    const char* name = ::sigdescr_np(signal);
+#if defined(__GLIBC__)
+    const char* name = ::sigdescr_np(signal);  // thread-safe, unlike strsignal in older libcs
+#else
+    const char* name = ::strsignal(signal);
+#endif
     return fmt::format("signal {} ({})", signal, name != nullptr ? name : "unknown");
   }
   return fmt::format("exit code {}", code);

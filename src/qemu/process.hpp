@@ -2,7 +2,9 @@
 //
 // Spawned without a shell; the child gets exactly the descriptors it is given (stdin and stdout
 // on /dev/null, stderr captured, then the mapped ones from 3 up), its own process group, and
-// PR_SET_PDEATHSIG(SIGKILL) so that it cannot outlive this process. A waiter thread reaps it
+// PR_SET_PDEATHSIG(SIGKILL) so that it cannot outlive this process. (The death signal fires when
+// the spawning *thread* ends: the engine spawns from its worker thread, which lives as long as
+// the engine and ends only after killing its children.) A waiter thread reaps it
 // through a pidfd (no zombies, no signal sent to a recycled pid) and keeps the tail of stderr.
 #pragma once
 

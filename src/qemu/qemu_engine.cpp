@@ -801,15 +801,7 @@ class QemuEngine final : public detail::Engine {
   }
 
   Result<void> check_save_support() const override {
-    const auto& shares = core_->config().shares();
-    if (!shares.empty()) {
-      return make_error(Errc::unsupported,
-                        fmt::format("save: shares[0] ({}) is a virtiofs directory share, and "
-                                    "QEMU cannot save a VM with one (vhost-user-fs is not "
-                                    "migratable)",
-                                    shares.front().tag));
-    }
-    return {};
+    return check_qemu_save_support(core_->config());
   }
   std::string state_file_name() const override { return std::string(qemu::state_file_name); }
   void save(const std::filesystem::path& state_file, Done done) override {

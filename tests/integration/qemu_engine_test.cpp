@@ -429,8 +429,49 @@ TEST_F(QemuEngineTest, BootsOnQ35WithNvmeAndUsbDisks) {
   engine_ = std::move(*engine);
   ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
   ASSERT_TRUE(console_.wait_for_line("VMM-GUEST-READY", kBoot));
+  // QEMU's nvme device blocks migration, and check_save_support says so before any attempt.
+  const auto support = engine_->check_save_support();
+  ASSERT_FALSE(support);
+  EXPECT_THAT(support.error().message(), HasSubstr("NVMe"));
   // q35's ACPI power button reaches the guest too.
   ASSERT_TRUE(await([&](auto done) { engine_->request_stop(done); }));
+  EXPECT_TRUE(listener_->wait_stopped(kEvent));
+}
+
+// Save and restore on q35 too (a USB disk forces it; usb-storage and xHCI migrate).
+TEST_F(QemuEngineTest, SaveAndRestoreOnQ35) {
+  DiskImage usb;
+  usb.path = dir_.path() / "usb.img";
+  std::filesystem::resize_file((std::ofstream(usb.path), usb.path), 1024 * 1024);
+  usb.bus = BlockBus::usb;
+  auto builder = guest_config(assets_);
+  builder.disk(usb);
+  auto engine = make(builder, console_, listener_);
+  ASSERT_TRUE(engine) << engine.error().to_string();
+  engine_ = std::move(*engine);
+  ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
+  ASSERT_TRUE(console_.wait_counter_above(1, kBoot));
+  ASSERT_TRUE(await([&](auto done) { engine_->pause(done); }));
+  const long saved = settled_counter(console_);
+  ASSERT_TRUE(engine_->check_save_support());
+  const auto state = dir_.path() / "state.qemu";
+  auto result = await([&](auto done) { engine_->save(state, done); });
+  ASSERT_TRUE(result) << result.error().to_string();
+  ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
+
+  GuestConsole restored_console;
+  auto restored = make(builder, restored_console, listener_);
+  ASSERT_TRUE(restored) << restored.error().to_string();
+  restored_ = std::move(*restored);
+  result = await([&](auto done) { restored_->restore(state, done); });
+  ASSERT_TRUE(result) << result.error().to_string();
+  ASSERT_TRUE(await([&](auto done) { restored_->resume(done); }));
+  const auto next = restored_console.wait_counter_above(-1, kEvent);
+  ASSERT_TRUE(next);
+  EXPECT_GT(*next, saved - 1);
+  EXPECT_LE(*next, saved + 3);
+  // And the restored guest still powers off on request.
+  ASSERT_TRUE(await([&](auto done) { restored_->request_stop(done); }));
   EXPECT_TRUE(listener_->wait_stopped(kEvent));
 }
 

@@ -383,6 +383,32 @@ TEST_F(CommandLineTest, NestedVirtualizationNeedsKvmWithNesting) {
   EXPECT_EQ(values_of(argv(builder), "-cpu"), std::vector<std::string>{"host"});
 }
 
+TEST_F(CommandLineTest, SavingIsBlockedBySharesAndNvmeDisksOnly) {
+  auto plain = linux_builder();
+  DiskImage usb;
+  usb.path = scratch_.file("usb.img");
+  usb.bus = BlockBus::usb;
+  plain.disk(scratch_.file("disk.img")).disk(usb).nat_network().entropy().balloon();
+  EXPECT_TRUE(check_qemu_save_support(build(plain)));
+
+  auto shared = linux_builder();
+  shared.share("data", scratch_.dir("shared"));
+  const auto share_blocked = check_qemu_save_support(build(shared));
+  ASSERT_FALSE(share_blocked);
+  EXPECT_EQ(share_blocked.error().code(), Errc::unsupported);
+  EXPECT_NE(share_blocked.error().message().find("shares[0] (data)"), std::string::npos);
+
+  DiskImage nvme;
+  nvme.path = scratch_.file("nvme.img");
+  nvme.bus = BlockBus::nvme;
+  auto with_nvme = linux_builder();
+  with_nvme.disk(scratch_.file("disk.img")).disk(nvme);
+  const auto nvme_blocked = check_qemu_save_support(build(with_nvme));
+  ASSERT_FALSE(nvme_blocked);
+  EXPECT_EQ(nvme_blocked.error().code(), Errc::unsupported);
+  EXPECT_NE(nvme_blocked.error().message().find("disks[1]"), std::string::npos);
+}
+
 TEST(EscapeOptionValue, DoublesCommasOnly) {
   EXPECT_EQ(escape_option_value("a,b,,c=d"), "a,,b,,,,c=d");
   EXPECT_EQ(escape_option_value(""), "");
