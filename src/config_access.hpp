@@ -1,5 +1,5 @@
-// vmm internal: the one write path into a built VmConfig, for backends that replace a
-// generated machine identifier with one in their own format.
+// vmm internal: the write paths into a built VmConfig that the library itself needs: backends
+// replacing a generated machine identifier, and the JSON reader restoring its flag.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,13 @@ struct ConfigAccess {
   static void replace_machine_identifier(VmConfig& config, std::vector<std::uint8_t> data) {
     config.machine_identifier_ = std::move(data);
     config.machine_identifier_generated_ = false;
+  }
+  static void set_machine_identifier_generated(VmConfig& config, bool generated) {
+    config.machine_identifier_generated_ = generated;
+  }
+  // Validates the values only; see VmConfigBuilder::build_impl.
+  static Result<VmConfig> build_without_host_checks(const VmConfigBuilder& builder) {
+    return builder.build_impl(false);
   }
 };
 

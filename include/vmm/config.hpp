@@ -122,6 +122,11 @@ class VmConfigBuilder {
   Result<VmConfig> build() const;
 
  private:
+  friend struct ConfigAccess;
+  // host_checks=false checks only what the values themselves say, not the files and
+  // descriptors they name: for configs read back from a snapshot manifest.
+  Result<VmConfig> build_impl(bool host_checks) const;
+
   std::uint32_t cpus_ = 2;
   Size memory_ = Size::gib(1);
   std::optional<Boot> boot_;

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# Build the tiny Linux test guest used by the vmm tests, from Debian packages.
+#
+# Usage: scripts/guest-assets.sh [OUTDIR]
+#   OUTDIR defaults to $VMM_GUEST_DIR, else <repo>/build/guest.
+# Produces OUTDIR/vmlinuz and OUTDIR/initrd.img (gzip'd cpio newc) and prints
+# their paths as the last two lines of stdout (everything else goes to stderr).
+#
+# The kernel is Debian's cloud kernel (linux-image-cloud-amd64), unpacked with
+# `dpkg -x` (never installed); the initramfs holds busybox-static, the virtio /
+# ACPI button / vsock modules and scripts/guest-init.sh as /init.
+# Re-running is a no-op while the kernel package version and the sha256 of
+# this script and of guest-init.sh match OUTDIR/.stamp.
+set -euo pipefail
+
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_dir=$(cd "$script_dir/.." && pwd)
+script_path=$script_dir/$(basename "${BASH_SOURCE[0]}")
+init_src=$script_dir/guest-init.sh
+out_dir=${1:-${VMM_GUEST_DIR:-$repo_dir/build/guest}}
+
+kernel_meta=linux-image-cloud-amd64
+tool_pkgs=(busybox-static cpio gzip)
+
+# Kernel modules, in load (dependency) order. Missing or builtin ones are
+# skipped at build time; the order is written to /etc/modules for the init.
+modules=(
+	virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
+	virtio_mmio virtio_blk failover net_failover virtio_net fuse virtiofs
+	virtio_console virtio_rng virtio_balloon button evdev
+	vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+)
+
+log() { printf 'guest-assets: %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# Run a command as root: directly if we are root, else through sudo.
+as_root() {
+	if [[ $(id -u) -eq 0 ]]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root (or sudo) to run: $*"
+	fi
+}
+
+apt_updated=0
+apt_update_once() {
+	if ((apt_updated == 0)); then
+		log "apt-get update"
+		as_root apt-get update -qq >&2
+		apt_updated=1
+	fi
+}
+
+# True if apt knows an installable version of every package given.
+apt_knows() {
+	local p cand
+	for p in "$@"; do
+		cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
+		[[ -n $cand && $cand != "(none)" ]] || return 1
+	done
+}
+
+installed() {
+	[[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
+}
+
+ensure_tools() {
+	local missing=() p
+	for p in "${tool_pkgs[@]}"; do
+		installed "$p" || missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	apt_knows "${missing[@]}" || apt_update_once
+	log "installing ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${tool_pkgs[@]}" >&2
+}
+
+# Prints "<package> <version>" of the real kernel package behind the meta one.
+resolve_kernel() {
+	local pkg ver
+	pkg=$(apt-cache depends "$kernel_meta" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ {print $2; exit}')
+	[[ -n $pkg ]] || return 1
+	ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	[[ -n $ver && $ver != "(none)" ]] || return 1
+	printf '%s %s\n' "$pkg" "$ver"
+}
+
+sha() { sha256sum "$1" | awk '{print $1}'; }
+
+mkdir -p "$out_dir/cache"
+out_dir=$(cd "$out_dir" && pwd)
+cache_dir=$out_dir/cache
+vmlinuz=$out_dir/vmlinuz
+initrd=$out_dir/initrd.img
+stamp=$out_dir/.stamp
+
+# Serialise concurrent runs on the same OUTDIR (tests may start in parallel).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$out_dir/.lock"
+	flock 9
+fi
+
+hashes="init=$(sha "$init_src")
+script=$(sha "$script_path")"
+
+# Fast path without asking apt (apt-cache takes ~0.5 s a call when its
+# pkgcache is disabled, as in Debian's container images): the outputs were
+# built from these very scripts, and apt's lists and config have not changed
+# since, so the kernel it would pick is still the one in the stamp.
+if [[ -f $vmlinuz && -f $initrd && -f $stamp && $(tail -n 2 "$stamp") == "$hashes" &&
+	-z $(find /var/lib/apt/lists /etc/apt -newer "$stamp" -print -quit 2>/dev/null) ]]; then
+	log "up to date ($(head -n 1 "$stamp"))"
+	printf '%s\n%s\n' "$vmlinuz" "$initrd"
+	exit 0
+fi
+
+# --- which kernel? ----------------------------------------------------------
+kernel_deb=
+if ! kernel=$(resolve_kernel); then
+	apt_update_once
+	if ! kernel=$(resolve_kernel); then
+		# Offline and no apt lists: fall back to a cached package if any.
+		kernel_deb=$(find "$cache_dir" -maxdepth 1 -name 'linux-image-*.deb' | sort -V | tail -n 1)
+		[[ -n $kernel_deb ]] || die "cannot resolve $kernel_meta with apt-cache"
+		kernel=$(dpkg-deb -f "$kernel_deb" Package Version | awk '{printf "%s%s", sep, $2; sep=" "}')
+		log "warning: apt cannot resolve $kernel_meta; using cached $kernel_deb"
+	fi
+fi
+kernel_pkg=${kernel%% *}
+kernel_ver=${kernel#* }
+
+want_stamp="kernel=$kernel_pkg $kernel_ver
+$hashes"
+
+if [[ -f $vmlinuz && -f $initrd && -f $stamp && $(<"$stamp") == "$want_stamp" ]]; then
+	log "up to date (kernel=$kernel_pkg $kernel_ver)"
+	touch "$stamp" # newer than apt's lists again: next run takes the fast path
+	printf '%s\n%s\n' "$vmlinuz" "$initrd"
+	exit 0
+fi
+
+ensure_tools
+busybox=$(dpkg -L busybox-static | grep -E '/bin/busybox$' | head -n 1)
+[[ -x $busybox ]] || die "busybox-static installed but no busybox binary found"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmm-guest.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# --- kernel package (cached) --------------------------------------------------
+if [[ -z $kernel_deb ]]; then
+	# apt-get download names files <pkg>_<version with ':' as %3a>_<arch>.deb
+	kernel_deb=$(find "$cache_dir" -maxdepth 1 -name "${kernel_pkg}_${kernel_ver//:/%3a}_*.deb" | head -n 1)
+fi
+if [[ -z $kernel_deb ]]; then
+	log "downloading $kernel_pkg $kernel_ver"
+	mkdir "$tmp/dl"
+	dl_opts=()
+	# As root apt drops to the _apt user, which cannot write our temp dir.
+	[[ $(id -u) -eq 0 ]] && dl_opts=(-o APT::Sandbox::User=root)
+	(cd "$tmp/dl" && apt-get download -qq "${dl_opts[@]}" "$kernel_pkg=$kernel_ver" >&2)
+	# Keep only the current kernel in the cache.
+	find "$cache_dir" -maxdepth 1 -name 'linux-image-*.deb' -delete
+	mv "$tmp"/dl/*.deb "$cache_dir/"
+	kernel_deb=$(find "$cache_dir" -maxdepth 1 -name "${kernel_pkg}_*.deb" | head -n 1)
+fi
+[[ -f $kernel_deb ]] || die "kernel package not found after download"
+
+log "unpacking $(basename "$kernel_deb")"
+dpkg -x "$kernel_deb" "$tmp/kernel"
+kernel_image=$(find "$tmp/kernel/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n 1)
+[[ -n $kernel_image ]] || die "no boot/vmlinuz-* in $kernel_deb"
+kver=${kernel_image##*/vmlinuz-}
+moddir=$tmp/kernel/lib/modules/$kver
+[[ -d $moddir/kernel ]] || die "no lib/modules/$kver/kernel in $kernel_deb"
+
+# --- initramfs tree -----------------------------------------------------------
+root=$tmp/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,var/log,etc/acpi/PWRF,lib/modules}
+cp "$busybox" "$root/bin/busybox"
+# Symlink every applet now rather than `busybox --install` at boot.
+while read -r applet; do
+	[[ $applet == */busybox || -e $root/$applet ]] && continue
+	ln -s /bin/busybox "$root/$applet"
+done < <("$busybox" --list-full)
+[[ -e $root/bin/sh ]] || ln -s busybox "$root/bin/sh"
+
+install -m 0755 "$init_src" "$root/init"
+
+# busybox acpid maps the power button (evdev KEY_POWER or /proc/acpi/event
+# "button/power PWRF") to the action PWRF/00000080 under its config dir.
+cat >"$root/etc/acpi/PWRF/00000080" <<'EOF'
+#!/bin/sh
+poweroff -f
+EOF
+chmod 0755 "$root/etc/acpi/PWRF/00000080"
+
+# Device nodes the kernel wants before /init runs (needs root; the init falls
+# back to devtmpfs's /dev/console otherwise).
+if ! { mknod -m 0600 "$root/dev/console" c 5 1 && mknod -m 0666 "$root/dev/null" c 1 3; } 2>/dev/null; then
+	log "warning: cannot mknod (not root?); initramfs has no /dev/console"
+fi
+
+# Modules: copied flat as /lib/modules/<name>.ko, decompressed if needed
+# (busybox insmod cannot read compressed modules; Debian 6.1 ships plain .ko).
+: >"$root/etc/modules"
+for m in "${modules[@]}"; do
+	# File names may use '-' where the module name has '_' (virtio-rng.ko).
+	src=$(find "$moddir/kernel" \( -name "$m.ko*" -o -name "${m//_/-}.ko*" \) | head -n 1)
+	if [[ -z $src ]]; then
+		if grep -qE "/(${m}|${m//_/-})\.ko\$" "$moddir/modules.builtin" 2>/dev/null; then
+			log "module $m: builtin"
+		else
+			log "module $m: not in this kernel, skipped"
+		fi
+		continue
+	fi
+	dst=$root/lib/modules/$m.ko
+	case $src in
+	*.ko) cp "$src" "$dst" ;;
+	*.ko.xz) xz -dc "$src" >"$dst" ;;
+	*.ko.zst) zstd -qdc "$src" >"$dst" ;;
+	*.ko.gz) gzip -dc "$src" >"$dst" ;;
+	*) die "unknown module format: $src" ;;
+	esac
+	echo "$m" >>"$root/etc/modules"
+done
+
+# --- outputs (written atomically, stamp last) ---------------------------------
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp/initrd.img"
+cp "$kernel_image" "$tmp/vmlinuz"
+mv -f "$tmp/vmlinuz" "$vmlinuz"
+mv -f "$tmp/initrd.img" "$initrd"
+printf '%s\n' "$want_stamp" >"$stamp"
+
+log "built guest: kernel $kver ($kernel_pkg $kernel_ver), $(wc -l <"$root/etc/modules") modules, initrd $(du -k "$initrd" | cut -f1) KiB"
+printf '%s\n%s\n' "$vmlinuz" "$initrd"

@@ -1,0 +1,96 @@
+#!/bin/sh
+# /init of the vmm test guest (runs as PID 1 under busybox sh).
+#
+# Built into the initramfs by scripts/guest-assets.sh. The tests parse the
+# console output, so the lines printed here are a contract:
+#   VMM-DISK vda <sectors>   once, only if /dev/vda exists (512-byte sectors)
+#   VMM-NET eth0 <mac>       once, only if eth0 exists
+#   VMM-GUEST-READY          once, after the above
+#   VMM-COUNTER <i>          i = 0, 1, 2, ... one line per interval, forever
+# Kernel command line options:
+#   vmm.interval_ms=N        counter interval (default 200)
+#   vmm.poweroff_after=N     `poweroff -f` right after N counter lines
+#   vmm.panic_after=N        kernel panic (sysrq c) right after N counter lines
+# An ACPI power button event (QEMU `system_powerdown`) runs `poweroff -f`.
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+# The initramfs normally carries /dev/console, but if it was built without
+# root (no mknod) the kernel had no console to give us: take it from devtmpfs.
+exec </dev/console >/dev/console 2>&1
+
+# Modules, in dependency order (written by guest-assets.sh, which leaves out
+# the ones that are builtin or absent). Failures are expected for devices the
+# VM does not have, so stay quiet.
+if [ -r /etc/modules ]; then
+	while read -r m; do
+		insmod "/lib/modules/$m.ko" >/dev/null 2>&1 || :
+	done </etc/modules
+fi
+
+# ACPI power button -> busybox acpid reads /dev/input/event* (button + evdev
+# modules) and runs /etc/acpi/PWRF/00000080, which does `poweroff -f`.
+# acpid opens the event devices once at start, so it must start after insmod
+# (devtmpfs creates nodes synchronously), and it exits if there is no
+# /dev/input/event0 (no ACPI, e.g. microvm,acpi=off). A button press that
+# arrives before acpid has the device open is lost, so wait for its pidfile,
+# which it writes only after opening the devices: once READY is printed,
+# system_powerdown works. It logs to /var/log/acpid.log.
+if [ -e /dev/input/event0 ]; then
+	mkdir -p /run
+	acpid -c /etc/acpi -p /run/acpid.pid >/dev/null 2>&1
+	n=0
+	while [ ! -s /run/acpid.pid ] && [ "$n" -lt 200 ]; do
+		usleep 10000
+		n=$((n + 1))
+	done
+fi
+
+interval_ms=200
+poweroff_after=
+panic_after=
+read -r cmdline </proc/cmdline
+for opt in $cmdline; do
+	case "$opt" in
+	vmm.interval_ms=*) interval_ms=${opt#*=} ;;
+	vmm.poweroff_after=*) poweroff_after=${opt#*=} ;;
+	vmm.panic_after=*) panic_after=${opt#*=} ;;
+	esac
+done
+# Non-numeric values: fall back to the defaults instead of looping wildly.
+case "$interval_ms" in '' | *[!0-9]*) interval_ms=200 ;; esac
+case "$poweroff_after" in *[!0-9]*) poweroff_after= ;; esac
+case "$panic_after" in *[!0-9]*) panic_after= ;; esac
+
+if [ -b /dev/vda ] && [ -r /sys/block/vda/size ]; then
+	echo "VMM-DISK vda $(cat /sys/block/vda/size)"
+fi
+if [ -r /sys/class/net/eth0/address ]; then
+	echo "VMM-NET eth0 $(cat /sys/class/net/eth0/address)"
+fi
+echo "VMM-GUEST-READY"
+
+# Called after every counter line (and once before the first, so that
+# N=0 acts before any counter is printed).
+check_limits() {
+	if [ -n "$poweroff_after" ] && [ "$i" -ge "$poweroff_after" ]; then
+		poweroff -f
+	fi
+	if [ -n "$panic_after" ] && [ "$i" -ge "$panic_after" ]; then
+		echo c >/proc/sysrq-trigger
+	fi
+}
+
+# The counter is a shell variable: it lives in guest RAM and so continues
+# across a QEMU save/restore.
+i=0
+check_limits
+while :; do
+	echo "VMM-COUNTER $i"
+	i=$((i + 1))
+	check_limits
+	usleep $((interval_ms * 1000))
+done
