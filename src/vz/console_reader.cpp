@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <array>
@@ -50,6 +52,12 @@ struct ConsoleReader::Shared {
   LineSplitter splitter;
 
   void run() {
+    // A tee whose reader went away must fail the write with EPIPE, not kill the process: the
+    // signal is blocked on this thread only.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     const LineSplitter::Sink sink = [this](std::string_view line) { on_line(line); };
     std::array<char, 4096> buffer{};
     for (;;) {
@@ -58,7 +66,7 @@ struct ConsoleReader::Shared {
         if (errno == EINTR) continue;
         return;
       }
-      if (fds[1].revents != 0) return;  // stop asked for
+      if (fds[1].revents != 0) return;  // the reader is being destroyed
       if (fds[0].revents == 0) continue;
       const ssize_t n = ::read(read_end.get(), buffer.data(), buffer.size());
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
@@ -109,9 +117,9 @@ Result<std::unique_ptr<ConsoleReader>> ConsoleReader::start(FileDescriptor read_
 }
 
 ConsoleReader::~ConsoleReader() {
-  const char byte = 0;
-  // A failed write leaves the thread to end at end of stream; nothing else can be done here.
-  [[maybe_unused]] const ssize_t written = ::write(wake_.get(), &byte, 1);
+  // Closing the stop pipe's write end wakes the thread (POLLHUP). Writing a byte instead would
+  // raise SIGPIPE here if the thread had already ended and closed the read end.
+  wake_.reset();
   if (!thread_.joinable()) return;
   if (thread_.get_id() == std::this_thread::get_id()) {
     thread_.detach();

@@ -43,7 +43,7 @@ class ConsoleReader {
  private:
   ConsoleReader(FileDescriptor wake, std::thread thread)
       : wake_(std::move(wake)), thread_(std::move(thread)) {}
-  FileDescriptor wake_;  // write end of the stop pipe
+  FileDescriptor wake_;  // write end of the stop pipe: closing it stops the thread
   std::thread thread_;
 };
 

@@ -1,5 +1,8 @@
 #include "vz/line_splitter.hpp"
 
+#include <algorithm>
+#include <utility>
+
 namespace vmm::vz {
 
 void LineSplitter::deliver(const Sink& sink) {
@@ -11,6 +14,12 @@ void LineSplitter::deliver(const Sink& sink) {
 
 void LineSplitter::feed(std::string_view bytes, const Sink& sink) {
   while (!bytes.empty()) {
+    // A line cut at max_line_ and then ended by the guest: the newline ends the cut line, it
+    // does not make an empty one.
+    if (std::exchange(cut_, false) && bytes.front() == '\n') {
+      bytes.remove_prefix(1);
+      continue;
+    }
     const std::size_t room = max_line_ - pending_.size();
     const std::size_t newline = bytes.substr(0, room).find('\n');
     if (newline != std::string_view::npos) {
@@ -22,7 +31,10 @@ void LineSplitter::feed(std::string_view bytes, const Sink& sink) {
     const std::size_t take = std::min(room, bytes.size());
     pending_.append(bytes.substr(0, take));
     bytes.remove_prefix(take);
-    if (pending_.size() == max_line_) deliver(sink);
+    if (pending_.size() == max_line_) {
+      deliver(sink);
+      cut_ = true;
+    }
   }
 }
 

@@ -14,7 +14,7 @@ class LineSplitter {
 
   // A guest that never writes a newline must not grow memory without bound: a line reaching
   // `max_line` bytes is delivered as it is and the rest continues as a new line.
-  explicit LineSplitter(std::size_t max_line = 16 * 1024) : max_line_(max_line) {}
+  explicit LineSplitter(std::size_t max_line = 16 * 1024) : max_line_(max_line > 0 ? max_line : 1) {}
 
   // Delivers each complete line, without its "\n" and without a "\r" before it (serial
   // consoles write "\r\n"). Bytes after the last newline wait for the next feed().
@@ -26,6 +26,7 @@ class LineSplitter {
   void deliver(const Sink& sink);
   std::string pending_;
   std::size_t max_line_;
+  bool cut_ = false;  // the last line was delivered for being max_line_ long
 };
 
 }  // namespace vmm::vz
