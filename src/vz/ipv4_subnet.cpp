@@ -57,6 +57,10 @@ Result<Ipv4Subnet> parse_ipv4_subnet(std::string_view text) {
   if ((address & ~mask) != 0) {
     return bad(text, "host bits are set; give the network address");
   }
+  const std::uint32_t first_host = address + 1;
+  for (std::size_t i = 0; i < 4; ++i) {
+    subnet.first_host[i] = static_cast<std::uint8_t>(first_host >> (24U - 8U * i));
+  }
   return subnet;
 }
 

@@ -12,6 +12,9 @@ namespace vmm::vz {
 struct Ipv4Subnet {
   std::array<std::uint8_t, 4> address{};  // network address, host bits zero
   std::array<std::uint8_t, 4> mask{};
+  // The first host address, which vmnet takes as the subnet's address (the host's gateway
+  // side); given the network address itself, VZ fails at start with an internal network error.
+  std::array<std::uint8_t, 4> first_host{};
   int prefix = 0;
   friend bool operator==(const Ipv4Subnet&, const Ipv4Subnet&) = default;
 };

@@ -11,6 +11,7 @@ TEST(VzIpv4Subnet, ParsesAddressMaskAndPrefix) {
   EXPECT_EQ(subnet->address, (std::array<std::uint8_t, 4>{10, 20, 0, 0}));
   EXPECT_EQ(subnet->mask, (std::array<std::uint8_t, 4>{255, 252, 0, 0}));
   EXPECT_EQ(subnet->prefix, 14);
+  EXPECT_EQ(subnet->first_host, (std::array<std::uint8_t, 4>{10, 20, 0, 1}));
 }
 
 TEST(VzIpv4Subnet, RejectsMalformedTextQuotingIt) {
