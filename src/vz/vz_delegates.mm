@@ -47,7 +47,10 @@ void* const state_context = &state_context_tag;
   NSNumber* value = change[NSKeyValueChangeNewKey];
   if (![value isKindOfClass:[NSNumber class]]) return;
   if (const auto state = vmm::vz::vm_state_from_vz(static_cast<long>(value.integerValue))) {
+    // The core keeps the authoritative state; this copy serves code off the VM's queue and the
+    // log, which is where a state VZ reached on its own first shows.
     _link->set_observed_state(*state);
+    vmm::logger()->debug("vz: the virtual machine is {}", vmm::to_string(*state));
   }
 }
 
