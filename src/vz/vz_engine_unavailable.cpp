@@ -1,8 +1,8 @@
 // Off Apple platforms there is no Virtualization.framework: the factory says so. The real
 // factory is in vz_engine.mm.
-#if !defined(__APPLE__)
-
 #include "engine.hpp"
+
+#if !defined(__APPLE__)
 
 namespace vmm::detail {
 
