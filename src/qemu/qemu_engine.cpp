@@ -540,14 +540,18 @@ class Core : public std::enable_shared_from_this<Core> {
         if (errno == EINTR) continue;
         break;
       }
-      if (fds[1].revents != 0) break;
-      if (fds[0].revents != 0) {
-        const ssize_t n = ::read(console, buffer.data(), buffer.size());
+      // Told to finish (QEMU has been stopped by then): what it wrote last is still in the
+      // socket, so read without blocking until it is empty before leaving.
+      const bool finishing = fds[1].revents != 0;
+      if (finishing || fds[0].revents != 0) {
+        const ssize_t n =
+            ::recv(console, buffer.data(), buffer.size(), finishing ? MSG_DONTWAIT : 0);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // QEMU is gone
+        if (n <= 0) break;  // QEMU is gone, or nothing is left
         const auto size = static_cast<std::size_t>(n);
         if (output_ok) output_ok = write_all(serial_out, buffer.data(), size);
         splitter.feed(std::string_view(buffer.data(), size), deliver_line);
+        if (finishing) continue;
       }
       if (input_open && fds[2].revents != 0) {
         // Input for the guest, when the SerialToFd descriptor is readable. A write-only or

@@ -4,8 +4,12 @@
 // environment, it speaks QMP on descriptor 3 (the console is 4) before gtest ever runs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <cctype>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +48,16 @@ void event(int fd, const std::string& name, const json& data = json::object()) {
   std::string pending;
   char buffer[4096];
   for (;;) {
+    // "echo-console": the guest's serial port echoes what it receives, upper-cased.
+    pollfd fds[2] = {{qmp, POLLIN, 0}, {console, POLLIN, 0}};
+    if (::poll(fds, scenario == "echo-console" ? 2 : 1, -1) < 0) continue;
+    if ((fds[1].revents & POLLIN) != 0) {
+      const auto got = ::read(console, buffer, sizeof buffer);
+      if (got <= 0) std::_Exit(0);
+      for (auto i = 0; i < got; ++i) buffer[i] = static_cast<char>(std::toupper(buffer[i]));
+      [[maybe_unused]] const auto echoed = ::write(console, buffer, static_cast<std::size_t>(got));
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP)) == 0) continue;
     const auto n = ::read(qmp, buffer, sizeof buffer);
     if (n <= 0) std::_Exit(0);
     pending.append(buffer, static_cast<std::size_t>(n));
@@ -144,12 +158,13 @@ class FakeQemuEngineTest : public ::testing::Test {
     ::unsetenv("VMM_FAKE_QEMU");
   }
 
-  void create(const std::string& scenario) {
+  void create(const std::string& scenario, SerialConsole serial = {}) {
     ::setenv("VMM_FAKE_QEMU", scenario.c_str(), 1);
     auto config = VmConfig::builder()
                       .cpus(1)
                       .memory(Size::mib(256))
                       .linux_boot(scratch_.file("vmlinuz"), std::nullopt, "console=ttyS0")
+                      .serial(serial)
                       .build();
     ASSERT_TRUE(config) << config.error().to_string();
     CreateOptions options;
@@ -217,6 +232,27 @@ TEST_F(FakeQemuEngineTest, FailedMigrationFailsSaveWithQemusReasonAndRemovesTheF
   EXPECT_THAT(saved.error().message(), HasSubstr("No space left on device"));
   EXPECT_FALSE(std::filesystem::exists(state));
   ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
+}
+
+TEST_F(FakeQemuEngineTest, SerialFdGetsGuestOutputAndFeedsGuestInput) {
+  std::array<int, 2> pair{};
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair.data()), 0);
+  const FileDescriptor user(pair[0]);
+  const FileDescriptor vm_side(pair[1]);
+  create("echo-console", SerialToFd{vm_side.get()});
+  ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
+  // Typed on the serial fd -> guest input; the guest's echo -> both the fd and the line callback.
+  ASSERT_EQ(::write(user.get(), "ping\n", 5), 5);
+  std::string echoed;
+  while (echoed.size() < 5) {
+    std::array<char, 16> buffer{};
+    const auto n = ::read(user.get(), buffer.data(), buffer.size());
+    ASSERT_GT(n, 0);
+    echoed.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  EXPECT_EQ(echoed, "PING\n");
+  ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
+  EXPECT_THAT(lines(), ::testing::Contains("PING"));
 }
 
 }  // namespace
