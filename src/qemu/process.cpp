@@ -97,6 +97,13 @@ Result<std::unique_ptr<Process>> Process::spawn(const std::vector<std::string>& 
   if (argv.empty()) return make_error(Errc::invalid_config, "no program to run");
   if (inherit.size() > 60) return make_error(Errc::invalid_config, "too many descriptors");
 
+  for (const int fd : inherit) {
+    if (fd < 0 || ::fcntl(fd, F_GETFD) == -1) {
+      return make_error(Errc::invalid_config,
+                        fmt::format("cannot pass descriptor {} to {}: it is not open", fd, argv[0]));
+    }
+  }
+
   // Everything the child needs is prepared before fork.
   std::vector<char*> args;
   args.reserve(argv.size() + 1);

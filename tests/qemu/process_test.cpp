@@ -90,6 +90,17 @@ TEST(Process, MissingExecutableIsNotFound) {
   EXPECT_NE(process.error().message().find("/nonexistent/qemu-system-x86_64"), std::string::npos);
 }
 
+TEST(Process, ClosedDescriptorToPassIsRefusedBeforeSpawning) {
+  std::array<int, 2> fds{};
+  ASSERT_EQ(::pipe(fds.data()), 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  const auto process = Process::spawn({"/bin/true"}, {fds[1]});
+  ASSERT_FALSE(process.has_value());
+  EXPECT_EQ(process.error().code(), Errc::invalid_config);
+  EXPECT_NE(process.error().message().find("not open"), std::string::npos);
+}
+
 TEST(Process, DestructionTerminatesAndReaps) {
   pid_t pid = 0;
   {
