@@ -1,5 +1,8 @@
 #include "qemu/qmp_client.hpp"
 
+// The QMP client is part of the Linux-only engine (MSG_NOSIGNAL, SOCK_CLOEXEC).
+#if defined(__linux__)
+
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -212,3 +215,5 @@ void QmpClient::read_loop() {
 }
 
 }  // namespace vmm::qemu
+
+#endif  // __linux__

@@ -20,6 +20,8 @@
 #include "engine.hpp"
 #include "guest_fixture.hpp"
 
+#if defined(__linux__)  // the QEMU engine runs on Linux only
+
 namespace vmm::testing {
 namespace {
 
@@ -516,3 +518,5 @@ TEST_F(QemuEngineTest, VsockIsUnsupportedWithoutADevice) {
 
 }  // namespace
 }  // namespace vmm::testing
+
+#endif  // __linux__

@@ -23,6 +23,8 @@
 #include "test_support.hpp"
 #include "vmm/vmm.hpp"
 
+#if defined(__linux__)  // the QEMU engine runs on Linux only
+
 namespace {
 
 using nlohmann::json;
@@ -257,3 +259,5 @@ TEST_F(FakeQemuEngineTest, SerialFdGetsGuestOutputAndFeedsGuestInput) {
 
 }  // namespace
 }  // namespace vmm::qemu
+
+#endif  // __linux__

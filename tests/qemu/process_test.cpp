@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <future>
 
+#if defined(__linux__)  // the process supervisor is Linux-only (pidfd, PR_SET_PDEATHSIG)
+
 namespace vmm::qemu {
 namespace {
 
@@ -141,3 +143,5 @@ TEST(Process, StderrTailIsBounded) {
 
 }  // namespace
 }  // namespace vmm::qemu
+
+#endif  // __linux__

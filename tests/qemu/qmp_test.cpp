@@ -77,6 +77,8 @@ TEST(ParseQmpMessage, GarbageIsAnErrorNotACrash) {
   }
 }
 
+#if defined(__linux__)  // the QMP client is Linux-only
+
 // ---- the client against a fake QEMU --------------------------------------------------------
 
 class FakeQemu {
@@ -310,6 +312,8 @@ TEST(QmpClient, MissingGreetingTimesOutAndClosedPeerFailsConnect) {
     EXPECT_EQ(client.error().code(), Errc::backend);
   }
 }
+
+#endif  // __linux__
 
 }  // namespace
 }  // namespace vmm::qemu
