@@ -125,8 +125,9 @@ Result<void> check_bundle_target(const fs::path& bundle) {
   std::error_code ec;
   const fs::path parent = parent_of(bundle);
   if (!fs::is_directory(parent, ec)) {
-    return make_error(Errc::io, "save: the parent directory " + parent.string() +
-                                    " of " + bundle.string() + " does not exist");
+    const bool exists = fs::exists(parent, ec);
+    return make_error(Errc::io, "save: the parent " + parent.string() + " of " + bundle.string() +
+                                    (exists ? " is not a directory" : " does not exist"));
   }
   const auto status = fs::symlink_status(bundle, ec);
   if (!fs::exists(status)) return {};

@@ -48,8 +48,8 @@ Result<void> compare_networks(const VmConfig& saved, const VmConfig& ours) {
   // MACs first: the guest keyed its network configuration (DHCP leases, udev names) on them.
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
     if (a[i].mac != b[i].mac) {
-      return mismatch("networks[" + std::to_string(i) + "].mac", a[i].mac.to_string(),
-                      b[i].mac.to_string());
+      return mismatch("networks[" + std::to_string(i) + "].mac", "MAC " + a[i].mac.to_string(),
+                      "MAC " + b[i].mac.to_string());
     }
   }
   if (a.size() != b.size()) return mismatch("networks", count_of(a.size()), count_of(b.size()));
@@ -149,7 +149,7 @@ Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
   const VmConfig& saved = manifest.config;
   if (saved.machine_identifier() != config.machine_identifier()) {
     return make_error(Errc::invalid_config,
-                      "restore: machine_identifier: the snapshot's differs from this VM's (build "
+                      "restore: machine identifier: the snapshot's differs from this VM's (create "
                       "the VM from read_snapshot_manifest()'s config to keep it)");
   }
   for (auto check : {compare_networks, compare_disks, compare_shares, compare_other_devices}) {

@@ -14,7 +14,7 @@ namespace vmm::detail {
 // identifier, MACs (by network index), then the device list (networks, disks, shares, vsock,
 // balloon, entropy, serial console, Rosetta, boot kind, nested virtualization), cpus, memory.
 // Returns invalid_config naming the first difference, e.g.
-//   "restore: networks[1].mac: the snapshot has 52:54:00:00:00:01, this VM has 52:54:00:00:00:02"
+//   "restore: networks[1].mac: the snapshot has MAC 52:54:00:00:00:01, this VM has MAC …:02"
 // Attachment details that the guest does not see (socket paths, fds, serial file) may differ.
 Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
                                        std::string_view backend_name, const VmConfig& config);
