@@ -76,11 +76,7 @@ std::optional<std::uint64_t> VirtualMachine::Impl::reserve(Operation operation,
       refusal.emplace(Errc::invalid_state, detail::not_allowed_message(operation, state_));
     } else {
       const std::uint64_t id = ++next_id_;
-      in_flight_.emplace();
-      in_flight_->id = id;
-      in_flight_->operation = operation;
-      in_flight_->done = std::move(done);
-      in_flight_->before = state_;
+      in_flight_.emplace(id, operation, std::move(done), state_);
       return id;
     }
   }

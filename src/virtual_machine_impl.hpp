@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "callback_thread.hpp"
 #include "engine.hpp"
@@ -68,10 +69,12 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
  private:
   struct InFlight {
-    std::uint64_t id = 0;
-    detail::Operation operation{};
+    InFlight(std::uint64_t id_, detail::Operation operation_, Completion done_, VmState before_)
+        : id(id_), operation(operation_), done(std::move(done_)), before(before_) {}
+    std::uint64_t id;
+    detail::Operation operation;
     Completion done;
-    VmState before{};
+    VmState before;  // the state the operation started from
     bool entered = false;            // the transitional state is set, the engine was called
     std::filesystem::path staging;   // save: the staging directory to clean up
     bool committing = false;         // save: the bundle is being written, see save()
