@@ -53,11 +53,11 @@ VmConfig base_config(const TempDir& dir) {
 
 VirtualMachine::Completion Completions::callback() {
   return [this](Result<void> result) {
-    {
-      std::lock_guard lock(mutex_);
-      results_.push_back(std::move(result));
-      threads_.push_back(std::this_thread::get_id());
-    }
+    // Notified under the lock: a waiter that returns may destroy this object at once, and
+    // must not do so while the notifying thread is still inside notify_all().
+    std::lock_guard lock(mutex_);
+    results_.push_back(std::move(result));
+    threads_.push_back(std::this_thread::get_id());
     changed_.notify_all();
   };
 }
@@ -86,10 +86,8 @@ std::thread::id Completions::thread(std::size_t index) {
 
 std::function<void(const StateChange&)> StateLog::observer() {
   return [this](const StateChange& change) {
-    {
-      std::lock_guard lock(mutex_);
-      changes_.push_back(change);
-    }
+    std::lock_guard lock(mutex_);  // see Completions::callback
+    changes_.push_back(change);
     changed_.notify_all();
   };
 }
