@@ -79,16 +79,21 @@ Result<void> write_file_durably(const fs::path& path, const std::string& content
 
 // Puts `staging` at `bundle`, which exists. Leaves the old bundle in `staging`'s place (after
 // an exchange) or under an ".old-" name; returns where the old one is now.
-Result<fs::path> replace_existing(const fs::path& staging, const fs::path& bundle) {
+Result<fs::path> replace_existing(const fs::path& staging, const fs::path& bundle,
+                                  ReplaceMode mode) {
 #if defined(__linux__) && defined(RENAME_EXCHANGE)
-  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, bundle.c_str(), RENAME_EXCHANGE) == 0) {
-    return staging;
+  if (mode == ReplaceMode::exchange) {
+    if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, bundle.c_str(), RENAME_EXCHANGE) == 0) {
+      return staging;
+    }
+    // Filesystems without RENAME_EXCHANGE say EINVAL; old kernels ENOSYS: use two renames.
+    if (errno != EINVAL && errno != ENOSYS) {
+      const int err = errno;
+      return io_error("cannot replace", bundle, err);
+    }
   }
-  // Filesystems without RENAME_EXCHANGE say EINVAL; old kernels ENOSYS: use the two renames.
-  if (errno != EINVAL && errno != ENOSYS) {
-    const int err = errno;
-    return io_error("cannot replace", bundle, err);
-  }
+#else
+  (void)mode;  // no atomic swap on this platform
 #endif
   auto aside = make_unique_directory(bundle, ".old-");
   if (!aside) return aside;
@@ -164,14 +169,20 @@ Result<void> commit_bundle(const fs::path& staging, const fs::path& bundle,
 
   // Checked again: something may have appeared at `bundle` while the hypervisor was saving.
   if (auto r = check_bundle_target(bundle); !r) return fail(Unexpected(r.error()));
+  if (auto moved = move_into_place(staging, bundle); !moved) return fail(Unexpected(moved.error()));
+  return {};
+}
+
+Result<void> move_into_place(const fs::path& staging, const fs::path& bundle, ReplaceMode mode) {
+  std::error_code ec;
   fs::path old;
   if (fs::exists(fs::symlink_status(bundle, ec))) {
-    auto moved = replace_existing(staging, bundle);
-    if (!moved) return fail(Unexpected(moved.error()));
+    auto moved = replace_existing(staging, bundle, mode);
+    if (!moved) return Unexpected(moved.error());
     old = *moved;
   } else if (::rename(staging.c_str(), bundle.c_str()) != 0) {
     const int err = errno;
-    return fail(io_error("cannot move the new bundle to", bundle, err));
+    return io_error("cannot move the new bundle to", bundle, err);
   }
   // The rename is only durable once the parent directory is flushed.
   auto flushed = fsync_path(parent_of(bundle), true);

@@ -32,6 +32,16 @@ Result<std::filesystem::path> make_staging_directory(const std::filesystem::path
 Result<void> commit_bundle(const std::filesystem::path& staging,
                            const std::filesystem::path& bundle, const SnapshotManifest& manifest);
 
+// How an existing bundle is replaced: `exchange` tries the atomic swap first and falls back
+// to `two_renames` where the platform or filesystem lacks it; tests force the fallback.
+enum class ReplaceMode { exchange, two_renames };
+
+// Moves `staging` to `bundle`, replacing what is there; on success the old bundle is gone,
+// on failure it is still at `bundle` and `staging` is untouched.
+Result<void> move_into_place(const std::filesystem::path& staging,
+                             const std::filesystem::path& bundle,
+                             ReplaceMode mode = ReplaceMode::exchange);
+
 // Best effort, for failure paths.
 void remove_staging_directory(const std::filesystem::path& staging) noexcept;
 
