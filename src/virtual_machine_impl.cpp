@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <utility>
+#include <vector>
 
 #include "snapshot_bundle.hpp"
 #include "snapshot_compat.hpp"
@@ -165,6 +166,9 @@ void VirtualMachine::Impl::complete_locked(Completion done, Result<void> result)
 }
 
 void VirtualMachine::Impl::complete_in_flight_locked(Result<void> result) {
+  // A save completed by an event still has the engine writing into its staging directory:
+  // removed when the engine answers (save_written), or at destruction if it never does.
+  if (!in_flight_->staging.empty()) orphaned_staging_.push_back(in_flight_->staging);
   Completion done = std::move(in_flight_->done);
   in_flight_.reset();
   complete_locked(std::move(done), std::move(result));
@@ -227,21 +231,21 @@ void VirtualMachine::Impl::save(fs::path requested, Completion done) {
 void VirtualMachine::Impl::save_written(std::uint64_t id, const fs::path& bundle,
                                         const fs::path& staging, const std::string& state_file,
                                         Result<void> result) {
-  if (!result) {
+  bool ours = false;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase(orphaned_staging_, staging);  // the engine answered: we clean up below
+    ours = !closed_ && in_flight_ && in_flight_->id == id;
+    // From here the commit owns the operation: events leave it alone and destruction waits,
+    // so the completion reports whether the bundle really was replaced.
+    if (ours && result) in_flight_->committing = true;
+  }
+  if (!ours || !result) {
     // Removed before the completion is posted, so a caller who sees the failure also sees no
     // staging directory.
     detail::remove_staging_directory(staging);
-    return finish(id, std::move(result));
-  }
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_ || !in_flight_ || in_flight_->id != id) {
-      detail::remove_staging_directory(staging);
-      return;
-    }
-    // From here the commit owns the operation: events leave it alone and destruction waits,
-    // so the completion reports whether the bundle really was replaced.
-    in_flight_->committing = true;
+    if (ours) finish(id, std::move(result));
+    return;
   }
   const SnapshotManifest manifest{
       .format_version = SnapshotManifest::current_format_version,
@@ -369,6 +373,7 @@ void VirtualMachine::Impl::on_engine_failed(Error reason) {
 void VirtualMachine::Impl::shut_down() {
   std::optional<InFlight> pending;
   std::unique_ptr<detail::Engine> engine;
+  std::vector<fs::path> orphaned;
   {
     std::unique_lock lock(mutex_);
     if (closed_) return;
@@ -379,11 +384,13 @@ void VirtualMachine::Impl::shut_down() {
     pending = std::move(in_flight_);
     in_flight_.reset();
     engine = std::move(engine_);
+    orphaned.swap(orphaned_staging_);
   }
   observers_->clear();
   // Stops the hypervisor. Results and events it delivers from now on find closed_ and are
   // dropped; no lock is held, so an engine thread finishing a callback cannot deadlock us.
   engine.reset();
+  for (const auto& staging : orphaned) detail::remove_staging_directory(staging);
   if (pending) {
     Result<void> result =
         pending->outcome

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 #include <utility>
 
 #include "callback_thread.hpp"
@@ -117,6 +118,8 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   std::optional<InFlight> in_flight_;
   std::uint64_t next_id_ = 0;
   bool closed_ = false;
+  // Staging directories of saves that an engine event completed before the engine answered.
+  std::vector<std::filesystem::path> orphaned_staging_;
 };
 
 namespace detail {

@@ -196,6 +196,19 @@ TEST_F(Bundle, EngineFailureMidSaveEndsInErrorAndCleansUpWhenTheEngineAnswers) {
   EXPECT_EQ(done_.count(), 1u);
 }
 
+TEST_F(Bundle, EngineFailureMidSaveThenDestructionBeforeTheEngineAnswersLeavesNoStaging) {
+  fake_.control->hold_operations(true);
+  vm().save(bundle_, done_.callback());
+  ASSERT_TRUE(fake_.control->wait_for_call("save"));
+  ASSERT_TRUE(fake_.control->emit_failure(Error(Errc::backend, "qemu died")));
+  ASSERT_TRUE(done_.wait_for(1));
+  EXPECT_THAT(leftovers(snapshots_, {}), ::testing::SizeIs(1)) << "the engine is still writing";
+  fake_.subscription.reset();
+  fake_.vm.reset();  // the engine never answers its save
+  EXPECT_THAT(leftovers(snapshots_, {}), ElementsAre());
+  EXPECT_EQ(done_.count(), 1u);
+}
+
 // ---- restore -------------------------------------------------------------------------------------
 
 class Restore : public Bundle {
