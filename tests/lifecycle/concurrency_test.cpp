@@ -234,6 +234,25 @@ TEST_F(Concurrency, LastReferenceDroppedInsideAnObserverDestroysTheVm) {
   subscription.reset();
 }
 
+TEST_F(Concurrency, LastReferenceDroppedOnAnEngineThreadDestroysTheVm) {
+  // connect_vsock's completion comes straight from the engine, on the engine's thread.
+  fake_.drive_to(VmState::running);
+  fake_.subscription.reset();
+  std::shared_ptr<VirtualMachine> vm = std::move(fake_.vm);
+  auto* raw = vm.get();
+  std::latch returned(1);
+  std::thread::id callback_thread;
+  raw->connect_vsock(1024, [vm = std::move(vm), &returned, &callback_thread](
+                               Result<FileDescriptor>) mutable {
+    callback_thread = std::this_thread::get_id();
+    vm.reset();  // destroys the VM, and with it the engine whose thread this is
+    returned.count_down();
+  });
+  ASSERT_TRUE(fake_.control->wait_engine_destroyed());
+  returned.wait();
+  EXPECT_NE(callback_thread, std::this_thread::get_id());
+}
+
 TEST_F(Concurrency, ManyThreadsRacingForTheSlotGetExactlyOneAcceptance) {
   fake_.control->hold_operations(true);
   constexpr int kThreads = 8;

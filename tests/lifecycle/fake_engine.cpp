@@ -152,7 +152,9 @@ std::unique_ptr<FakeEngine> FakeEngine::make(VmConfig config,
 }
 
 FakeEngine::FakeEngine(VmConfig config, std::shared_ptr<FakeEngineControl> control)
-    : config_(std::move(config)), control_(std::move(control)), thread_([this] { run(); }) {
+    : config_(std::move(config)),
+      control_(std::move(control)),
+      thread_([worker = worker_] { run(worker); }) {
   std::lock_guard lock(control_->mutex_);
   control_->engine_ = this;
   backend_name_ = control_->backend_name_;
@@ -166,13 +168,15 @@ FakeEngine::~FakeEngine() {
     dropped.swap(control_->held_);
   }
   {
-    std::lock_guard lock(queue_mutex_);
-    stopping_ = true;
+    std::lock_guard lock(worker_->mutex);
+    worker_->stopping = true;
   }
-  queue_changed_.notify_one();
-  // A real engine may be destroyed on its own thread; the VM never does that to this one, and
-  // joining itself would throw, which the tests would notice.
-  thread_.join();
+  worker_->changed.notify_one();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();  // destroyed from one of our own callbacks: the thread ends by itself
+  } else {
+    thread_.join();
+  }
   {
     std::lock_guard lock(control_->mutex_);
     control_->destroyed_ = true;
@@ -255,22 +259,22 @@ Result<Subscription> FakeEngine::listen_vsock(std::uint32_t port,
 
 void FakeEngine::post(std::function<void()> task) {
   {
-    std::lock_guard lock(queue_mutex_);
-    queue_.push_back(std::move(task));
+    std::lock_guard lock(worker_->mutex);
+    worker_->queue.push_back(std::move(task));
   }
-  queue_changed_.notify_one();
+  worker_->changed.notify_one();
 }
 
-void FakeEngine::run() {
+void FakeEngine::run(const std::shared_ptr<Worker>& worker) {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock lock(queue_mutex_);
-      queue_changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      std::unique_lock lock(worker->mutex);
+      worker->changed.wait(lock, [&] { return worker->stopping || !worker->queue.empty(); });
       // On destruction the queue is dropped: pending results are never delivered.
-      if (stopping_) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      if (worker->stopping) return;
+      task = std::move(worker->queue.front());
+      worker->queue.pop_front();
     }
     task();
   }

@@ -104,17 +104,23 @@ class FakeEngine final : public detail::Engine {
   void operation(const std::string& name, Done done,
                  std::optional<std::filesystem::path> path = std::nullopt);
   void post(std::function<void()> task);
-  void run();
+
+  // Shared with the thread, which outlives the engine when the engine is destroyed from a
+  // callback on that very thread (as real engines must allow).
+  struct Worker {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::function<void()>> queue;
+    bool stopping = false;
+  };
+  static void run(const std::shared_ptr<Worker>& worker);
 
   VmConfig config_;
   std::shared_ptr<FakeEngineControl> control_;
   std::string backend_name_;
   std::weak_ptr<detail::EngineListener> listener_;
 
-  std::mutex queue_mutex_;
-  std::condition_variable queue_changed_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
+  std::shared_ptr<Worker> worker_ = std::make_shared<Worker>();
   std::thread thread_;
 };
 
