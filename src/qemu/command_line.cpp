@@ -253,10 +253,15 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
     argv.add("-blockdev", node->dump());
     const std::string serial =
         disk.device_id ? fmt::format(",serial={}", escape_option_value(*disk.device_id)) : "";
+    // A host I/O error (e.g. a full disk) goes to the guest as an I/O error, as a physical disk
+    // and Virtualization.framework report it. QEMU's default (werror=enospc) would instead stop
+    // the whole VM silently while vmm still reported it running. QEMU's nvme has no such
+    // property: it always reports errors to the guest.
+    const std::string report_errors = ",werror=report,rerror=report";
     switch (disk.bus) {
       case BlockBus::virtio:
-        argv.add("-device", fmt::format("{},drive=disk{}{}", virtio("virtio-blk", machine), i,
-                                        serial));
+        argv.add("-device", fmt::format("{},drive=disk{}{}{}", virtio("virtio-blk", machine), i,
+                                        serial, report_errors));
         break;
       case BlockBus::nvme:
         // NVMe controllers require a serial number: default to a stable one per slot.
@@ -270,7 +275,8 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
           argv.add("-device", "qemu-xhci,id=usb");
           have_usb = true;
         }
-        argv.add("-device", fmt::format("usb-storage,bus=usb.0,drive=disk{}{}", i, serial));
+        argv.add("-device",
+                 fmt::format("usb-storage,bus=usb.0,drive=disk{}{}{}", i, serial, report_errors));
         break;
     }
   }

@@ -31,7 +31,7 @@
 
 #include "config_access.hpp"
 #include "qemu/command_line.hpp"
-#include "qemu/console.hpp"
+#include "console_line_splitter.hpp"
 #include "qemu/host.hpp"
 #include "qemu/process.hpp"
 #include "qemu/qmp_client.hpp"
@@ -525,7 +525,7 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   void console_loop(int console, int wake, int serial_out, int serial_in) {
-    ConsoleLineSplitter splitter;
+    detail::ConsoleLineSplitter splitter;
     const auto deliver_line = [&](std::string_view line) {
       if (!options_.on_console_line) return;
       std::lock_guard gate(console_gate_);

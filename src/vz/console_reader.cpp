@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string>
 
-#include "vz/line_splitter.hpp"
+#include "console_line_splitter.hpp"
 
 namespace vmm::vz {
 namespace {
@@ -49,7 +49,7 @@ struct ConsoleReader::Shared {
   FileDescriptor tee;
   FileDescriptor wake;  // read end of the stop pipe
   OnLine on_line;
-  LineSplitter splitter;
+  detail::ConsoleLineSplitter splitter;
 
   void run() {
     // A tee whose reader went away must fail the write with EPIPE, not kill the process: the
@@ -58,7 +58,7 @@ struct ConsoleReader::Shared {
     sigemptyset(&pipe_signal);
     sigaddset(&pipe_signal, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    const LineSplitter::Sink sink = [this](std::string_view line) { on_line(line); };
+    const detail::ConsoleLineSplitter::Sink sink = [this](std::string_view line) { on_line(line); };
     std::array<char, 4096> buffer{};
     for (;;) {
       std::array<pollfd, 2> fds{pollfd{read_end.get(), POLLIN, 0}, pollfd{wake.get(), POLLIN, 0}};

@@ -148,7 +148,7 @@ TEST_F(CommandLineTest, RawDiskIsAVirtioBlockDeviceWithCachedFsyncDefaults) {
   EXPECT_EQ(node["file"]["filename"], disk.string());
   EXPECT_EQ(node["file"]["cache"]["direct"], false);
   EXPECT_EQ(node["file"]["cache"]["no-flush"], false);
-  EXPECT_EQ(values_of(a, "-device"), std::vector<std::string>{"virtio-blk-device,drive=disk0"});
+  EXPECT_EQ(values_of(a, "-device"), std::vector<std::string>{"virtio-blk-device,drive=disk0,werror=report,rerror=report"});
 }
 
 TEST_F(CommandLineTest, UncachedUnsyncedReadOnlyQcow2MapsToQemuCacheKnobs) {
@@ -169,7 +169,7 @@ TEST_F(CommandLineTest, UncachedUnsyncedReadOnlyQcow2MapsToQemuCacheKnobs) {
   EXPECT_EQ(node["cache"]["direct"], true);
   EXPECT_EQ(node["cache"]["no-flush"], true);
   EXPECT_EQ(values_of(a, "-device"),
-            std::vector<std::string>{"virtio-blk-device,drive=disk0,serial=serial,,with,,commas"});
+            std::vector<std::string>{"virtio-blk-device,drive=disk0,serial=serial,,with,,commas,werror=report,rerror=report"});
 }
 
 TEST_F(CommandLineTest, AutomaticCachingUsesThePageCacheAndFullSyncHonoursFlushes) {
@@ -221,8 +221,8 @@ TEST_F(CommandLineTest, UsbDisksShareOneXhciController) {
   }
   EXPECT_EQ(values_of(argv(builder), "-device"),
             (std::vector<std::string>{"qemu-xhci,id=usb",
-                                      "usb-storage,bus=usb.0,drive=disk0,serial=usb0",
-                                      "usb-storage,bus=usb.0,drive=disk1,serial=usb1"}));
+                                      "usb-storage,bus=usb.0,drive=disk0,serial=usb0,werror=report,rerror=report",
+                                      "usb-storage,bus=usb.0,drive=disk1,serial=usb1,werror=report,rerror=report"}));
 }
 
 TEST_F(CommandLineTest, EfiBootUsesOvmfFlashOnQ35WithPciDevices) {
@@ -242,7 +242,7 @@ TEST_F(CommandLineTest, EfiBootUsesOvmfFlashOnQ35WithPciDevices) {
   EXPECT_FALSE(has_flag(line->argv, "-kernel"));
   EXPECT_EQ(values_of(line->argv, "-m"), std::vector<std::string>{"1024M"});
   EXPECT_EQ(values_of(line->argv, "-device"),
-            std::vector<std::string>{"virtio-blk-pci,drive=disk0"});
+            std::vector<std::string>{"virtio-blk-pci,drive=disk0,werror=report,rerror=report"});
 }
 
 TEST_F(CommandLineTest, EfiBootWithoutFirmwareIsUnsupportedNamingThePackage) {

@@ -1,4 +1,5 @@
-// vmm vz: splits a byte stream (the guest's serial output) into lines.
+// vmm internal: splits a byte stream (a guest's serial output) into lines, for every backend's
+// console reader.
 #pragma once
 
 #include <cstddef>
@@ -6,15 +7,15 @@
 #include <string>
 #include <string_view>
 
-namespace vmm::vz {
+namespace vmm::detail {
 
-class LineSplitter {
+class ConsoleLineSplitter {
  public:
   using Sink = std::function<void(std::string_view line)>;
 
   // A guest that never writes a newline must not grow memory without bound: a line reaching
   // `max_line` bytes is delivered as it is and the rest continues as a new line.
-  explicit LineSplitter(std::size_t max_line = 16 * 1024) : max_line_(max_line > 0 ? max_line : 1) {}
+  explicit ConsoleLineSplitter(std::size_t max_line = 16 * 1024) : max_line_(max_line > 0 ? max_line : 1) {}
 
   // Delivers each complete line, without its "\n" and without a "\r" before it (serial
   // consoles write "\r\n"). Bytes after the last newline wait for the next feed().
@@ -29,4 +30,4 @@ class LineSplitter {
   bool cut_ = false;  // the last line was delivered for being max_line_ long
 };
 
-}  // namespace vmm::vz
+}  // namespace vmm::detail

@@ -1,18 +1,18 @@
-#include "vz/line_splitter.hpp"
+#include "console_line_splitter.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace vmm::vz {
+namespace vmm::detail {
 
-void LineSplitter::deliver(const Sink& sink) {
+void ConsoleLineSplitter::deliver(const Sink& sink) {
   std::string_view line(pending_);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   sink(line);
   pending_.clear();
 }
 
-void LineSplitter::feed(std::string_view bytes, const Sink& sink) {
+void ConsoleLineSplitter::feed(std::string_view bytes, const Sink& sink) {
   while (!bytes.empty()) {
     // A line cut at max_line_ and then ended by the guest: the newline ends the cut line, it
     // does not make an empty one.
@@ -38,8 +38,8 @@ void LineSplitter::feed(std::string_view bytes, const Sink& sink) {
   }
 }
 
-void LineSplitter::flush(const Sink& sink) {
+void ConsoleLineSplitter::flush(const Sink& sink) {
   if (!pending_.empty()) deliver(sink);
 }
 
-}  // namespace vmm::vz
+}  // namespace vmm::detail

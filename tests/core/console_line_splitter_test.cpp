@@ -3,30 +3,30 @@
 #include <string>
 #include <vector>
 
-#include "vz/line_splitter.hpp"
+#include "console_line_splitter.hpp"
 
-namespace vmm::vz {
+namespace vmm::detail {
 namespace {
 
 struct Collect {
   std::vector<std::string> lines;
-  LineSplitter::Sink sink() {
+  ConsoleLineSplitter::Sink sink() {
     return [this](std::string_view line) { lines.emplace_back(line); };
   }
 };
 
-TEST(VzLineSplitter, SplitsOnNewlineAndDropsCarriageReturn) {
+TEST(ConsoleLineSplitter, SplitsOnNewlineAndDropsCarriageReturn) {
   Collect out;
-  LineSplitter splitter;
+  ConsoleLineSplitter splitter;
   splitter.feed("login: \r\nroot\n\nlast", out.sink());
   EXPECT_EQ(out.lines, (std::vector<std::string>{"login: ", "root", ""}));
   splitter.flush(out.sink());
   EXPECT_EQ(out.lines.back(), "last");
 }
 
-TEST(VzLineSplitter, JoinsLinesAcrossFeeds) {
+TEST(ConsoleLineSplitter, JoinsLinesAcrossFeeds) {
   Collect out;
-  LineSplitter splitter;
+  ConsoleLineSplitter splitter;
   splitter.feed("Linux ver", out.sink());
   EXPECT_TRUE(out.lines.empty());
   splitter.feed("sion 6.1\r", out.sink());
@@ -34,28 +34,39 @@ TEST(VzLineSplitter, JoinsLinesAcrossFeeds) {
   EXPECT_EQ(out.lines, (std::vector<std::string>{"Linux version 6.1"}));
 }
 
-TEST(VzLineSplitter, FlushWithNothingPendingDeliversNothing) {
+TEST(ConsoleLineSplitter, FlushWithNothingPendingDeliversNothing) {
   Collect out;
-  LineSplitter splitter;
+  ConsoleLineSplitter splitter;
   splitter.feed("done\n", out.sink());
   splitter.flush(out.sink());
   EXPECT_EQ(out.lines.size(), 1U);
 }
 
-TEST(VzLineSplitter, OverlongLinesAreCut) {
+TEST(ConsoleLineSplitter, OverlongLinesAreCut) {
   Collect out;
-  LineSplitter splitter(4);
+  ConsoleLineSplitter splitter(4);
   splitter.feed("abcdefghij\nxy\n", out.sink());
   EXPECT_EQ(out.lines, (std::vector<std::string>{"abcd", "efgh", "ij", "xy"}));
 }
 
-TEST(VzLineSplitter, NewlineRightAfterACutMakesNoEmptyLine) {
+TEST(ConsoleLineSplitter, NewlineRightAfterACutMakesNoEmptyLine) {
   Collect out;
-  LineSplitter splitter(4);
+  ConsoleLineSplitter splitter(4);
   splitter.feed("abcd", out.sink());
   splitter.feed("\nef\n", out.sink());
   EXPECT_EQ(out.lines, (std::vector<std::string>{"abcd", "ef"}));
 }
 
+TEST(ConsoleLineSplitter, UnterminatedOverlongTextComesInBoundedPiecesAndFlushDeliversTheRest) {
+  Collect out;
+  ConsoleLineSplitter splitter(4);
+  splitter.feed("abcdefghij", out.sink());
+  EXPECT_EQ(out.lines, (std::vector<std::string>{"abcd", "efgh"}));
+  splitter.flush(out.sink());
+  EXPECT_EQ(out.lines.back(), "ij");
+  splitter.flush(out.sink());
+  EXPECT_EQ(out.lines.size(), 3U);
+}
+
 }  // namespace
-}  // namespace vmm::vz
+}  // namespace vmm::detail
