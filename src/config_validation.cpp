@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "ipv4_subnet.hpp"
 #include "vmm/config.hpp"
 
 namespace vmm::detail {
@@ -358,41 +359,7 @@ Result<void> check_machine_identifier(const std::optional<std::vector<std::uint8
 }
 
 Result<void> check_ipv4_subnet(std::string_view field, std::string_view subnet) {
-  auto bad = [&](std::string_view why) {
-    return invalid(field, fmt::format("\"{}\" is not an IPv4 subnet in CIDR form like "
-                                      "192.168.105.0/24: {}", subnet, why));
-  };
-  const auto slash = subnet.find('/');
-  if (slash == std::string_view::npos) return bad("no prefix length");
-  std::uint32_t address = 0;
-  std::string_view rest = subnet.substr(0, slash);
-  for (int octet = 0; octet < 4; ++octet) {
-    const auto dot = rest.find('.');
-    const auto part = octet < 3 ? rest.substr(0, dot) : rest;
-    if ((octet < 3 && dot == std::string_view::npos) || part.empty() || part.size() > 3)
-      return bad("malformed address");
-    unsigned value = 0;
-    for (char c : part) {
-      if (c < '0' || c > '9') return bad("malformed address");
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    // "010" reads as octal to some tools and decimal to others: refuse the ambiguity.
-    if (part.size() > 1 && part[0] == '0') return bad("an octet has a leading zero");
-    if (value > 255) return bad("an octet is above 255");
-    address = (address << 8) | value;
-    if (octet < 3) rest = rest.substr(dot + 1);
-  }
-  const auto prefix_text = subnet.substr(slash + 1);
-  if (prefix_text.empty() || prefix_text.size() > 2) return bad("malformed prefix length");
-  unsigned prefix = 0;
-  for (char c : prefix_text) {
-    if (c < '0' || c > '9') return bad("malformed prefix length");
-    prefix = prefix * 10 + static_cast<unsigned>(c - '0');
-  }
-  // A shared network needs room for a gateway and at least one guest.
-  if (prefix < 8 || prefix > 30) return bad("the prefix length must be between 8 and 30");
-  const std::uint32_t host_mask = prefix == 0 ? 0xFFFFFFFFu : (0xFFFFFFFFu >> prefix);
-  if ((address & host_mask) != 0) return bad("host bits are set");
+  if (auto parsed = parse_ipv4_subnet(subnet); !parsed) return invalid(field, parsed.error().message());
   return {};
 }
 

@@ -131,8 +131,11 @@ Result<NetworkAttachmentPlan> plan_attachment(const NetworkAttachment& attachmen
             }
             VmnetAttachmentPlan plan;
             if (vmnet.subnet) {
-              auto subnet = parse_ipv4_subnet(*vmnet.subnet);
-              if (!subnet) return subnet.error();
+              auto subnet = detail::parse_ipv4_subnet(*vmnet.subnet);
+              if (!subnet) {
+                return make_error(subnet.error().code(),
+                                  what + ": " + subnet.error().message());
+              }
               plan.subnet = *subnet;
             }
             return NetworkAttachmentPlan{plan};

@@ -16,7 +16,7 @@
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vz/host_facts.hpp"
-#include "vz/ipv4_subnet.hpp"
+#include "ipv4_subnet.hpp"
 
 namespace vmm::vz {
 
@@ -79,7 +79,7 @@ struct UnixDatagramAttachmentPlan {
   int receive_buffer = 0;
 };
 struct VmnetAttachmentPlan {  // VZVmnetNetworkDeviceAttachment over a vmnet_network_ref
-  std::optional<Ipv4Subnet> subnet;
+  std::optional<detail::Ipv4Subnet> subnet;
 };
 
 using NetworkAttachmentPlan =

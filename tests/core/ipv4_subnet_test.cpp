@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
-#include "vz/ipv4_subnet.hpp"
+#include "ipv4_subnet.hpp"
 
-namespace vmm::vz {
+namespace vmm::detail {
 namespace {
 
-TEST(VzIpv4Subnet, ParsesAddressMaskAndPrefix) {
+TEST(Ipv4Subnet, ParsesAddressMaskAndPrefix) {
   auto subnet = parse_ipv4_subnet("10.20.0.0/14");
   ASSERT_TRUE(subnet);
   EXPECT_EQ(subnet->address, (std::array<std::uint8_t, 4>{10, 20, 0, 0}));
@@ -14,7 +14,7 @@ TEST(VzIpv4Subnet, ParsesAddressMaskAndPrefix) {
   EXPECT_EQ(subnet->first_host, (std::array<std::uint8_t, 4>{10, 20, 0, 1}));
 }
 
-TEST(VzIpv4Subnet, RejectsMalformedTextQuotingIt) {
+TEST(Ipv4Subnet, RejectsMalformedTextQuotingIt) {
   for (const char* text : {"192.168.105.0", "192.168.105/24", "192.168.105.256/24",
                            "192.168.105.0/7", "192.168.105.0/31", "192.168.105.1/24",
                            "1921.168.105.0/24", "192.168.105.0/24 ", "a.b.c.d/24", ""}) {
@@ -26,4 +26,4 @@ TEST(VzIpv4Subnet, RejectsMalformedTextQuotingIt) {
 }
 
 }  // namespace
-}  // namespace vmm::vz
+}  // namespace vmm::detail

@@ -1,4 +1,5 @@
-// vmm vz: an IPv4 subnet in CIDR notation, parsed for vmnet (which takes address and mask).
+// vmm internal: an IPv4 subnet in CIDR notation ("192.168.105.0/24"), as vmnet networks take it.
+// The one parser behind both the config rule (networks[i].subnet) and the VZ plan.
 #pragma once
 
 #include <array>
@@ -7,7 +8,7 @@
 
 #include "vmm/error.hpp"
 
-namespace vmm::vz {
+namespace vmm::detail {
 
 struct Ipv4Subnet {
   std::array<std::uint8_t, 4> address{};  // network address, host bits zero
@@ -19,8 +20,9 @@ struct Ipv4Subnet {
   friend bool operator==(const Ipv4Subnet&, const Ipv4Subnet&) = default;
 };
 
-// "192.168.105.0/24". The prefix is 8..30 (a vmnet network needs room for a gateway, the host
-// and guests) and the host bits must be zero; anything else is invalid_config quoting the text.
+// Four decimal octets (no leading zeros: "010" means 8 to some tools and 10 to others), '/', a
+// prefix of 8..30 (a shared network needs room for a gateway and guests), no host bits set.
+// Anything else is invalid_config quoting the text and saying what is wrong.
 Result<Ipv4Subnet> parse_ipv4_subnet(std::string_view text);
 
-}  // namespace vmm::vz
+}  // namespace vmm::detail
