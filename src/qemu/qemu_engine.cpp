@@ -30,8 +30,8 @@
 #include <spdlog/spdlog.h>
 
 #include "config_access.hpp"
-#include "qemu/command_line.hpp"
 #include "console_line_splitter.hpp"
+#include "qemu/command_line.hpp"
 #include "qemu/host.hpp"
 #include "qemu/process.hpp"
 #include "qemu/qmp_client.hpp"
@@ -204,6 +204,14 @@ class Core : public std::enable_shared_from_this<Core> {
       return fail_run(fmt::format("QEMU did not start the guest ({})", cont.error().message()));
     }
     return {};
+  }
+
+  Result<void> do_pause() {
+    // QEMU sends STOP before the reply to `stop`, so the reader sees the flag set.
+    pausing_ = true;
+    auto result = do_simple("stop", "pause");
+    pausing_ = false;
+    return result;
   }
 
   Result<void> do_simple(std::string_view command, std::string_view what) {
@@ -630,15 +638,26 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   // Waits for the MIGRATION event that ends the stream; "" if QEMU went away or time ran out.
-  std::string wait_for_migration() {
+  // With `writeback_fd` (a save's state file), starts writeback of what QEMU has written so far
+  // every 20 ms, so that the fsync after the stream waits only for its tail.
+  std::string wait_for_migration(int writeback_fd = -1) {
     const auto generation = run_->generation;
     QmpClient* qmp = run_->qmp.get();
-    std::unique_lock lock(mutex_);
-    events_.wait_for(lock, migration_timeout, [&] {
+    const auto finished = [&] {
       return closing_ || generation_ != generation || migration_status_ == "completed" ||
              migration_status_ == "failed" || migration_status_ == "cancelled" ||
              qmp->close_reason().has_value();
-    });
+    };
+    const auto deadline = std::chrono::steady_clock::now() + migration_timeout;
+    std::unique_lock lock(mutex_);
+    while (!events_.wait_until(lock, writeback_fd < 0 ? deadline
+                                      : std::min(deadline, std::chrono::steady_clock::now() + 20ms),
+                               finished) &&
+           std::chrono::steady_clock::now() < deadline) {
+      lock.unlock();
+      ::sync_file_range(writeback_fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // starts I/O, never waits
+      lock.lock();
+    }
     return migration_status_ == "completed" || migration_status_ == "failed" ||
                    migration_status_ == "cancelled"
                ? migration_status_
@@ -663,7 +682,7 @@ class Core : public std::enable_shared_from_this<Core> {
         !started) {
       return with_exit_reason(std::move(started).error());
     }
-    const auto status = wait_for_migration();
+    const auto status = wait_for_migration(fd);
     if (status == "completed") return {};
     std::string reason = status.empty() ? "did not finish" : status;
     if (auto query = qmp.execute("query-migrate", json::object(), command_timeout)) {
@@ -694,7 +713,9 @@ class Core : public std::enable_shared_from_this<Core> {
       }
       events_.notify_all();
     }
-    if (event == "STOP") {
+    // A STOP caused by our own `stop` (pause) needs no query-status behind it: that round trip
+    // would hold up the next operation (a resume right after a pause waits for it).
+    if (event == "STOP" && !pausing_) {
       post([this, generation] { check_stopped(generation); });
     }
   }
@@ -754,6 +775,7 @@ class Core : public std::enable_shared_from_this<Core> {
   QemuRuntimePaths paths_;
 
   std::atomic<bool> closing_{false};
+  std::atomic<bool> pausing_{false};  // a pause's `stop` is in flight
   // Held while a user callback runs; recursive so that the callback may destroy the engine.
   std::recursive_mutex worker_gate_;
   std::recursive_mutex console_gate_;
@@ -791,7 +813,7 @@ class QemuEngine final : public detail::Engine {
     run(std::move(done), [](Core& c) { return c.do_start(); });
   }
   void pause(Done done) override {
-    run(std::move(done), [](Core& c) { return c.do_simple("stop", "pause"); });
+    run(std::move(done), [](Core& c) { return c.do_pause(); });
   }
   void resume(Done done) override {
     run(std::move(done), [](Core& c) { return c.do_simple("cont", "resume"); });
