@@ -1,0 +1,164 @@
+#include "guest_fixture.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace vmm::testing {
+namespace fs = std::filesystem;
+
+bool running_in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string_view(ci) == "true";
+}
+
+GuestAssets find_guest_assets() {
+  GuestAssets assets;
+  const char* dir = std::getenv("VMM_GUEST_DIR");
+  const fs::path guest_dir = dir != nullptr ? fs::path(dir) : fs::path("build/guest");
+  assets.kernel = guest_dir / "vmlinuz";
+  assets.initrd = guest_dir / "initrd.img";
+  std::error_code ec;
+  if (!fs::exists(assets.kernel, ec) || !fs::exists(assets.initrd, ec)) {
+    assets.missing = "no test guest in " + guest_dir.string() +
+                     ": run scripts/guest-assets.sh (or set VMM_GUEST_DIR)";
+  } else if (std::system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0) {
+    assets.missing = "qemu-system-x86_64 is not installed: apt-get install qemu-system-x86";
+  }
+  return assets;
+}
+
+void GuestConsole::on_line(std::string_view line) {
+  std::lock_guard lock(mutex_);
+  lines_.emplace_back(line);
+  constexpr std::string_view prefix = "VMM-COUNTER ";
+  if (line.substr(0, prefix.size()) == prefix) {
+    try {
+      last_counter_ = std::stol(std::string(line.substr(prefix.size())));
+    } catch (const std::exception&) {
+      // A garbled line (e.g. kernel output interleaved) is not a counter.
+    }
+  }
+  changed_.notify_all();
+}
+
+bool GuestConsole::wait_for_line(std::string_view text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    for (const auto& line : lines_)
+      if (line == text) return true;
+    return false;
+  });
+}
+
+std::optional<long> GuestConsole::wait_counter_above(long after, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!changed_.wait_for(lock, timeout, [&] { return last_counter_ > after; })) return std::nullopt;
+  return last_counter_;
+}
+
+long GuestConsole::last_counter() {
+  std::lock_guard lock(mutex_);
+  return last_counter_;
+}
+
+int GuestConsole::count(std::string_view text) {
+  std::lock_guard lock(mutex_);
+  int n = 0;
+  for (const auto& line : lines_) n += line == text ? 1 : 0;
+  return n;
+}
+
+bool StateLog::wait_for(VmState state, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] {
+    for (const auto& change : changes_)
+      if (change.to == state) return true;
+    return false;
+  });
+}
+
+std::vector<StateChange> StateLog::changes() {
+  std::lock_guard lock(mutex_);
+  return changes_;
+}
+
+namespace {
+
+// (pid, parent pid, command name) from /proc/<pid>/stat; the name may contain spaces, so it is
+// read between the first '(' and the last ')'.
+bool read_stat(const fs::path& stat_path, int& ppid, std::string& comm) {
+  std::ifstream in(stat_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto open = text.find('(');
+  const auto close = text.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return false;
+  comm = text.substr(open + 1, close - open - 1);
+  std::istringstream rest(text.substr(close + 1));
+  std::string state;
+  return static_cast<bool>(rest >> state >> ppid);
+}
+
+}  // namespace
+
+std::vector<int> child_qemu_pids() {
+  std::vector<std::pair<int, std::pair<int, std::string>>> procs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    int ppid = 0;
+    std::string comm;
+    if (read_stat(entry.path() / "stat", ppid, comm)) procs.push_back({std::stoi(name), {ppid, comm}});
+  }
+  std::vector<int> descendants{static_cast<int>(::getpid())};
+  std::vector<int> qemus;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [pid, info] : procs) {
+      bool known = false;
+      for (int d : descendants) known = known || d == pid;
+      if (known) continue;
+      for (int d : descendants) {
+        if (info.first != d) continue;
+        descendants.push_back(pid);
+        if (info.second.rfind("qemu-system", 0) == 0) qemus.push_back(pid);
+        grew = true;
+        break;
+      }
+    }
+  }
+  return qemus;
+}
+
+TempDir::TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "vmm-it-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::remove_all(path_, ec);
+}
+
+VmConfigBuilder guest_config(const GuestAssets& assets, std::string guest_options) {
+  std::string cmdline = "console=ttyS0 quiet panic=-1";
+  if (!guest_options.empty()) cmdline += " " + guest_options;
+  auto builder = VmConfig::builder();
+  builder.cpus(1).memory(Size::mib(256)).linux_boot(assets.kernel, assets.initrd, cmdline);
+  return builder;
+}
+
+CreateOptions guest_create_options(GuestConsole& console) {
+  CreateOptions options;
+  options.backend = Backend::qemu;
+  options.qemu.acceleration = Acceleration::automatic;
+  options.on_console_line = console.sink();
+  return options;
+}
+
+}  // namespace vmm::testing

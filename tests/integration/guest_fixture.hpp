@@ -1,0 +1,100 @@
+// Integration-test support: the test guest (scripts/guest-assets.sh), its console, and the QEMU
+// processes this test process started.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vmm/vmm.hpp"
+
+namespace vmm::testing {
+
+// Where the kernel and initrd are, or why the tests cannot run. Under CI=true a missing guest
+// or QEMU is a failure, not a skip: CI must exercise the real backend.
+struct GuestAssets {
+  std::filesystem::path kernel;
+  std::filesystem::path initrd;
+  std::string missing;  // empty when usable
+};
+GuestAssets find_guest_assets();
+bool running_in_ci();
+
+// Skips (or, under CI, fails) the current test when the guest or QEMU is missing.
+#define VMM_REQUIRE_GUEST(assets)                                                       \
+  do {                                                                                  \
+    if (!(assets).missing.empty()) {                                                    \
+      if (::vmm::testing::running_in_ci()) FAIL() << (assets).missing;                  \
+      GTEST_SKIP() << (assets).missing;                                                 \
+    }                                                                                   \
+  } while (0)
+
+// Collects what the guest prints, for waiting on markers and the counter.
+class GuestConsole {
+ public:
+  void on_line(std::string_view line);
+  std::function<void(std::string_view)> sink() {
+    return [this](std::string_view line) { on_line(line); };
+  }
+
+  bool wait_for_line(std::string_view text, std::chrono::milliseconds timeout);
+  // Waits until a counter above `after` is printed; returns it.
+  std::optional<long> wait_counter_above(long after, std::chrono::milliseconds timeout);
+  long last_counter();
+  int count(std::string_view text);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> lines_;
+  long last_counter_ = -1;
+};
+
+// Records every state change, to wait for one and to check what observers were told.
+class StateLog {
+ public:
+  std::function<void(const StateChange&)> sink() {
+    return [this](const StateChange& change) {
+      std::lock_guard lock(mutex_);
+      changes_.push_back(change);
+      changed_.notify_all();
+    };
+  }
+  bool wait_for(VmState state, std::chrono::milliseconds timeout);
+  std::vector<StateChange> changes();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<StateChange> changes_;
+};
+
+// PIDs of qemu-system processes that are descendants of this process.
+std::vector<int> child_qemu_pids();
+
+// A fresh temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A config for the test guest: 1 vCPU, 256 MiB, the guest options appended to the kernel
+// command line (e.g. "vmm.poweroff_after=3").
+VmConfigBuilder guest_config(const GuestAssets& assets, std::string guest_options = {});
+CreateOptions guest_create_options(GuestConsole& console);
+
+}  // namespace vmm::testing
