@@ -24,9 +24,10 @@ std::vector<std::uint8_t> from_hex(const std::string& text, const std::string& p
     if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
     if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
     if (c >= 'A' && c <= 'F') return static_cast<std::uint8_t>(c - 'A' + 10);
-    json_fail(path, "expected hexadecimal digits");
+    json_fail(path, fmt::format("\"{}\" is not hexadecimal", text));
   };
-  if (text.size() % 2 != 0) json_fail(path, "expected an even number of hexadecimal digits");
+  if (text.size() % 2 != 0)
+    json_fail(path, fmt::format("\"{}\" has an odd number of hexadecimal digits", text));
   std::vector<std::uint8_t> bytes;
   for (std::size_t i = 0; i < text.size(); i += 2)
     bytes.push_back(static_cast<std::uint8_t>(nibble(text[i]) * 16 + nibble(text[i + 1])));
@@ -314,6 +315,10 @@ Result<VmConfig> config_from_json(const nlohmann::json& document, HostChecks hos
     generated = o.boolean("machine_identifier_generated", false);
   } catch (const JsonPathError& e) {
     return make_error(Errc::invalid_config, e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // The readers check types before converting; this is the net under them, so that no
+    // document can escape as an exception.
+    return make_error(Errc::invalid_config, fmt::format("{}: {}", path, e.what()));
   }
   auto config = host == HostChecks::on ? builder.build()
                                        : ConfigAccess::build_without_host_checks(builder);
@@ -337,6 +342,9 @@ Result<VmConfig> VmConfig::from_json(std::string_view text) {
   } catch (const nlohmann::json::parse_error& e) {
     return make_error(Errc::invalid_config, fmt::format("config JSON is malformed at byte {}: {}",
                                                         e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range 406: a number literal too large for a double ("1e999").
+    return make_error(Errc::invalid_config, fmt::format("config JSON is malformed: {}", e.what()));
   }
   return detail::config_from_json(document, detail::HostChecks::on);
 }

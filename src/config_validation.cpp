@@ -23,6 +23,53 @@ Unexpected invalid(std::string_view field, std::string message) {
   return make_error(Errc::invalid_config, fmt::format("{}: {}", field, message));
 }
 
+// Well-formed UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates, nothing above
+// U+10FFFF. Every string in a config must be, because configs are JSON documents.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c >> 5) == 0x6) {
+      len = 2;
+      code = c & 0x1Fu;
+    } else if ((c >> 4) == 0xE) {
+      len = 3;
+      code = c & 0x0Fu;
+    } else if ((c >> 3) == 0x1E) {
+      len = 4;
+      code = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cont = static_cast<unsigned char>(s[i + k]);
+      if ((cont >> 6) != 0x2) return false;
+      code = (code << 6) | (cont & 0x3Fu);
+    }
+    static constexpr std::uint32_t min_for_length[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < min_for_length[len] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+Result<void> check_utf8(std::string_view field, std::string_view text) {
+  if (!valid_utf8(text))
+    return invalid(field, "is not valid UTF-8 (a config is a JSON document; use a UTF-8 name)");
+  return {};
+}
+
+Result<void> check_path_text(std::string_view field, const fs::path& path) {
+  return check_utf8(field, path.native());
+}
+
 // A regular file (or, for disks, a block device) that this process can open as asked.
 Result<void> check_file(std::string_view field, const fs::path& path, bool allow_block_device,
                         bool need_write) {
@@ -74,23 +121,12 @@ Result<void> check_mtu(std::string_view field, std::uint32_t mtu) {
   return {};
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += len;
-  }
-  return true;
-}
-
 Result<void> check_network(std::string_view field, const NetworkAttachment& attachment,
                            HostChecks host) {
   if (const auto* bridged = std::get_if<BridgedNetwork>(&attachment)) {
-    if (bridged->interface.empty()) return invalid(fmt::format("{}.interface", field), "no host interface named");
+    const auto interface_field = fmt::format("{}.interface", field);
+    if (bridged->interface.empty()) return invalid(interface_field, "no host interface named");
+    if (auto r = check_utf8(interface_field, bridged->interface); !r) return r;
   } else if (const auto* handle = std::get_if<FileHandleNetwork>(&attachment)) {
     if (auto r = check_mtu(fmt::format("{}.mtu", field), handle->mtu); !r) return r;
     const auto fd_field = fmt::format("{}.fd", field);
@@ -107,6 +143,7 @@ Result<void> check_network(std::string_view field, const NetworkAttachment& atta
     const auto& path = unix_dgram->socket.native();
     const auto socket_field = fmt::format("{}.socket", field);
     if (path.empty()) return invalid(socket_field, "no socket path given");
+    if (auto r = check_path_text(socket_field, path); !r) return r;
     // 104 is the smallest sun_path among the supported hosts (macOS); one byte for the NUL.
     constexpr std::size_t max_path = 103;
     if (path.size() > max_path)
@@ -121,6 +158,7 @@ Result<void> check_network(std::string_view field, const NetworkAttachment& atta
 Result<void> check_shared_directory(std::string_view field, const SharedDirectory& dir,
                                     HostChecks host) {
   if (dir.directory.empty()) return invalid(field, "no directory given");
+  if (auto r = check_path_text(field, dir.directory); !r) return r;
   if (host == HostChecks::on) return check_directory(field, dir.directory);
   return {};
 }
@@ -149,6 +187,10 @@ Result<void> check_boot(const std::optional<Boot>& boot, const std::vector<std::
   if (!boot) return invalid("boot", "no boot loader given (use linux_boot() or efi_boot())");
   if (const auto* linux_boot = std::get_if<LinuxBoot>(&*boot)) {
     if (linux_boot->kernel.empty()) return invalid("boot.kernel", "no kernel path given");
+    if (auto r = check_path_text("boot.kernel", linux_boot->kernel); !r) return r;
+    if (linux_boot->initrd)
+      if (auto r = check_path_text("boot.initrd", *linux_boot->initrd); !r) return r;
+    if (auto r = check_utf8("boot.command_line", linux_boot->command_line); !r) return r;
     if (host == HostChecks::on) {
       if (auto r = check_file("boot.kernel", linux_boot->kernel, false, false); !r) return r;
       if (linux_boot->initrd)
@@ -158,14 +200,18 @@ Result<void> check_boot(const std::optional<Boot>& boot, const std::vector<std::
     }
     auto all = linux_boot->extra_command_line;
     all.insert(all.end(), fragments.begin(), fragments.end());
-    for (std::size_t i = 0; i < all.size(); ++i)
-      if (all[i].empty()) return invalid(fmt::format("boot.extra_command_line[{}]", i), "empty fragment");
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto fragment_field = fmt::format("boot.extra_command_line[{}]", i);
+      if (all[i].empty()) return invalid(fragment_field, "empty fragment");
+      if (auto r = check_utf8(fragment_field, all[i]); !r) return r;
+    }
     return {};
   }
   const auto& efi = std::get<EfiBoot>(*boot);
   if (!fragments.empty())
     return invalid("boot.extra_command_line", "kernel command-line fragments need a Linux boot");
   if (efi.variable_store.empty()) return invalid("boot.variable_store", "no path given");
+  if (auto r = check_path_text("boot.variable_store", efi.variable_store); !r) return r;
   if (host == HostChecks::on) {
     std::error_code ec;
     if (fs::exists(efi.variable_store, ec))
@@ -262,6 +308,7 @@ Result<void> check_disks(const std::vector<DiskImage>& disks, HostChecks host) {
     const auto& disk = disks[i];
     const auto field = fmt::format("disks[{}]", i);
     if (disk.path.empty()) return invalid(field + ".path", "no path given");
+    if (auto r = check_path_text(field + ".path", disk.path); !r) return r;
     if (host == HostChecks::on)
       if (auto r = check_file(field + ".path", disk.path, true, !disk.read_only); !r) return r;
     if (disk.device_id) {
@@ -282,7 +329,13 @@ Result<void> check_disks(const std::vector<DiskImage>& disks, HostChecks host) {
 Result<void> check_serial(const SerialConsole& serial, HostChecks host) {
   if (const auto* file = std::get_if<SerialToFile>(&serial)) {
     if (file->path.empty()) return invalid("serial.path", "no path given");
-    if (host == HostChecks::on) return check_creatable("serial.path", file->path);
+    if (auto r = check_path_text("serial.path", file->path); !r) return r;
+    if (host == HostChecks::on) {
+      std::error_code ec;
+      if (fs::is_directory(file->path, ec))
+        return invalid("serial.path", fmt::format("{} is a directory", file->path.string()));
+      return check_creatable("serial.path", file->path);
+    }
   } else if (const auto* fd = std::get_if<SerialToFd>(&serial)) {
     if (fd->fd < 0) return invalid("serial.fd", fmt::format("{} is not a file descriptor", fd->fd));
     if (host == HostChecks::on) return check_open_fd("serial.fd", fd->fd);
@@ -323,6 +376,8 @@ Result<void> check_ipv4_subnet(std::string_view field, std::string_view subnet) 
       if (c < '0' || c > '9') return bad("malformed address");
       value = value * 10 + static_cast<unsigned>(c - '0');
     }
+    // "010" reads as octal to some tools and decimal to others: refuse the ambiguity.
+    if (part.size() > 1 && part[0] == '0') return bad("an octet has a leading zero");
     if (value > 255) return bad("an octet is above 255");
     address = (address << 8) | value;
     if (octet < 3) rest = rest.substr(dot + 1);

@@ -81,7 +81,11 @@ Result<Size> Size::parse(std::string_view text) {
   }
   if (whole_digits == 0) return parse_error(text, "no number");
   std::size_t unit_start = pos;
-  if (unit_start < text.size() && text[unit_start] == ' ') ++unit_start;
+  // One space may separate the number from a unit ("1 MiB"), but not end the text ("1 ").
+  if (unit_start < text.size() && text[unit_start] == ' ') {
+    ++unit_start;
+    if (unit_start == text.size()) return parse_error(text, "a space must be followed by a unit");
+  }
   std::uint64_t factor = 0;
   if (!unit_factor(text.substr(unit_start), factor))
     return parse_error(text, fmt::format("unknown unit \"{}\"", text.substr(unit_start)));

@@ -304,6 +304,8 @@ TEST_F(ValidationTest, VmnetSubnetsRejected) {
       {"1000.0.0.0/8", "malformed address"},
       {"/24", "malformed address"},
       {"", "no prefix length"},
+      {"010.0.0.0/8", "leading zero"},
+      {"10.0.00.0/24", "leading zero"},
   };
   for (const auto& [subnet, why] : cases) {
     const auto config = with_network(VmnetNetwork{subnet});
