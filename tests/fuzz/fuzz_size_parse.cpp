@@ -1,7 +1,7 @@
 // Size::parse on arbitrary text, checked against an independent reading of the documented
-// grammar (a number with at most 9 decimal places, an optional space, an optional binary unit
-// in any case) evaluated in 128-bit arithmetic: both must accept the same texts with the same
-// value. On success, parse(to_string()) gives the value back.
+// grammar (a number with at most 9 decimal places, then an optional binary unit in any case,
+// optionally after one space) evaluated in 128-bit arithmetic: both must accept the same texts
+// with the same value. On success, parse(to_string()) gives the value back.
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -50,7 +50,8 @@ std::optional<std::uint64_t> reference(std::string_view text) {
     }
     if (pos == start || pos - start > 9) return std::nullopt;
   }
-  if (pos < text.size() && text[pos] == ' ') ++pos;
+  // One space may separate the number from a unit, but not end the text ("1 " is an error).
+  if (pos < text.size() && text[pos] == ' ' && ++pos == text.size()) return std::nullopt;
   const auto factor = unit_factor(text.substr(pos));
   if (!factor) return std::nullopt;
   if ((frac * *factor) % scale != 0) return std::nullopt;
