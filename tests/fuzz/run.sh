@@ -47,8 +47,12 @@ fuzz_one() {
   if [ -d "$here/regressions/$target" ]; then
     mapfile -t regressions < <(find "$here/regressions/$target" -type f | sort)
   fi
-  if [ ${#regressions[@]} -gt 0 ] &&
-     ! "$binary" "${limits[@]}" "${regressions[@]}" >"$log" 2>&1; then
+  # Replayed as a corpus with -runs=0 rather than as file arguments: libFuzzer enforces
+  # -timeout only in corpus mode. The copy keeps the checked-in directory untouched.
+  mkdir -p "$work/$target-regressions"
+  if [ ${#regressions[@]} -gt 0 ] && ! { cp "${regressions[@]}" "$work/$target-regressions/" &&
+       "$binary" "${limits[@]}" -runs=0 -artifact_prefix="$artifacts/" \
+         "$work/$target-regressions" >"$log" 2>&1; }; then
     tail -n 60 "$log"
     summary+=("$(printf '%-24s FAIL  a regression input fails again (see above)' "$target")")
     return 1
