@@ -1,0 +1,23 @@
+// make_checked_plan(): the pure plan plus the one check that reads a file.
+#include <variant>
+
+#include "vz/kernel_image.hpp"
+#include "vz/plan.hpp"
+
+namespace vmm::vz {
+
+Result<Plan> make_checked_plan(const VmConfig& config, const HostFacts& host,
+                               const PlanOptions& options) {
+  auto plan = make_plan(config, host, options);
+  if (!plan) return plan;
+  if (host.arch == HostArch::arm64) {
+    if (const auto* linux_boot = std::get_if<LinuxBootPlan>(&plan->boot)) {
+      if (auto kernel = check_arm64_kernel_image(linux_boot->kernel); !kernel) {
+        return kernel.error();
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace vmm::vz

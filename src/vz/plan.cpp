@@ -1,0 +1,250 @@
+// make_plan(): config + host facts -> Plan. Checks run device by device in config order and the
+// first problem is returned, the most specific first (a feature's own macOS version before the
+// backend's general macOS 13 floor), so the message tells the caller what to change.
+#include "vz/plan.hpp"
+
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "vz/requirements.hpp"
+
+namespace vmm::vz {
+namespace {
+
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <typename... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+std::string quoted(const std::filesystem::path& path) { return "\"" + path.string() + "\""; }
+
+Result<BootPlan> plan_boot(const Boot& boot, const HostFacts& host) {
+  if (const auto* linux_boot = std::get_if<LinuxBoot>(&boot)) {
+    return BootPlan{LinuxBootPlan{linux_boot->kernel, linux_boot->initrd,
+                                  linux_boot->full_command_line()}};
+  }
+  const auto& efi = std::get<EfiBoot>(boot);
+  if (auto missing = require_macos(host, macos_for_efi, "EFI boot")) return *std::move(missing);
+  return BootPlan{EfiBootPlan{efi.variable_store, efi.create_if_missing}};
+}
+
+Result<void> check_limits(const VmConfig& config, const HostFacts& host) {
+  if (config.cpus() < host.min_cpus || config.cpus() > host.max_cpus) {
+    return make_error(Errc::invalid_config,
+                      "cpus: " + std::to_string(config.cpus()) + " is outside this host's " +
+                          std::to_string(host.min_cpus) + " to " + std::to_string(host.max_cpus));
+  }
+  const Size memory = config.memory();
+  if (memory.as_bytes() % Size::mib(1).as_bytes() != 0) {
+    return make_error(Errc::invalid_config, "memory: " + std::to_string(memory.as_bytes()) +
+                                                " bytes is not a multiple of 1 MiB");
+  }
+  if (memory < host.min_memory || memory > host.max_memory) {
+    return make_error(Errc::invalid_config, "memory: " + memory.to_string() +
+                                                " is outside this host's " +
+                                                host.min_memory.to_string() + " to " +
+                                                host.max_memory.to_string());
+  }
+  return {};
+}
+
+Result<StoragePlan> plan_disk(const DiskImage& disk, const HostFacts& host) {
+  const std::string what = "disk " + quoted(disk.path);
+  if (disk.format == DiskFormat::qcow2) {
+    return make_error(Errc::unsupported,
+                      what + ": qcow2 images are not supported by Virtualization.framework, "
+                             "which reads raw and ASIF images only (convert with "
+                             "`qemu-img convert -O raw`)");
+  }
+  if (disk.format == DiskFormat::asif) {
+    if (auto missing = require_macos(host, macos_for_asif, what + ": ASIF images")) {
+      return *std::move(missing);
+    }
+  }
+  if (disk.bus == BlockBus::nvme) {
+    if (auto missing = require_macos(host, macos_for_nvme, what + ": NVMe disks")) {
+      return *std::move(missing);
+    }
+  }
+  if (disk.bus == BlockBus::usb) {
+    if (auto missing = require_macos(host, macos_for_usb_storage, what + ": USB mass storage")) {
+      return *std::move(missing);
+    }
+  }
+  // Only VZVirtioBlockDeviceConfiguration has a blockDeviceIdentifier; NVMe and USB would
+  // silently lose the serial the guest is expected to find the disk by.
+  if (disk.device_id && disk.bus != BlockBus::virtio) {
+    return make_error(Errc::unsupported,
+                      what + ": device_id is only supported on virtio disks by "
+                             "Virtualization.framework, not on " +
+                          std::string(to_string(disk.bus)));
+  }
+  return StoragePlan{disk.path,  disk.format, disk.read_only, disk.caching,
+                     disk.sync,  disk.bus,    disk.device_id};
+}
+
+Result<void> check_mtu(std::uint32_t mtu, const HostFacts& host, const std::string& what) {
+  if (mtu == default_mtu) return {};
+  if (auto missing = require_macos(host, macos_for_file_handle_mtu, what + ": an MTU other than 1500")) {
+    return *std::move(missing);
+  }
+  return {};
+}
+
+Result<NetworkAttachmentPlan> plan_attachment(const NetworkAttachment& attachment,
+                                              std::size_t index, const HostFacts& host,
+                                              const PlanOptions& options) {
+  const std::string what = "network " + std::to_string(index);
+  return std::visit(
+      Overloaded{
+          [](const NatNetwork&) -> Result<NetworkAttachmentPlan> {
+            return NetworkAttachmentPlan{NatAttachmentPlan{}};
+          },
+          [](const BridgedNetwork& bridged) -> Result<NetworkAttachmentPlan> {
+            return NetworkAttachmentPlan{BridgedAttachmentPlan{bridged.interface}};
+          },
+          [&](const FileHandleNetwork& file_handle) -> Result<NetworkAttachmentPlan> {
+            if (auto ok = check_mtu(file_handle.mtu, host, what); !ok) return ok.error();
+            return NetworkAttachmentPlan{FileHandleAttachmentPlan{file_handle.fd, file_handle.mtu}};
+          },
+          [&](const UnixDatagramNetwork& unix_dgram) -> Result<NetworkAttachmentPlan> {
+            if (auto ok = check_mtu(unix_dgram.mtu, host, what); !ok) return ok.error();
+            const auto local = options.work_dir / ("net" + std::to_string(index) + ".sock");
+            for (const auto* path : {&local, &unix_dgram.socket}) {
+              if (path->native().size() > max_unix_socket_path) {
+                return make_error(Errc::invalid_config,
+                                  what + ": socket path " + quoted(*path) + " is longer than " +
+                                      std::to_string(max_unix_socket_path) +
+                                      " bytes, the limit of a unix socket address on macOS");
+              }
+            }
+            return NetworkAttachmentPlan{UnixDatagramAttachmentPlan{
+                local, unix_dgram.socket, unix_dgram.mtu, unix_datagram_send_buffer,
+                unix_datagram_receive_buffer}};
+          },
+          [&](const VmnetNetwork& vmnet) -> Result<NetworkAttachmentPlan> {
+            if (auto missing = require_macos(host, macos_for_vmnet, what + ": vmnet networks")) {
+              return *std::move(missing);
+            }
+            VmnetAttachmentPlan plan;
+            if (vmnet.subnet) {
+              auto subnet = parse_ipv4_subnet(*vmnet.subnet);
+              if (!subnet) return subnet.error();
+              plan.subnet = *subnet;
+            }
+            return NetworkAttachmentPlan{plan};
+          },
+      },
+      attachment);
+}
+
+Result<void> check_rosetta(const HostFacts& host) {
+  if (host.arch != HostArch::arm64) {
+    return make_error(Errc::unsupported,
+                      "Rosetta directory share: needs an Apple silicon (arm64) Mac, this host is " +
+                          std::string(to_string(host.arch)));
+  }
+  if (auto missing = require_macos(host, macos_for_rosetta, "Rosetta directory share")) {
+    return *std::move(missing);
+  }
+  if (host.rosetta == RosettaAvailability::not_installed) {
+    return make_error(Errc::unsupported,
+                      "Rosetta directory share: Rosetta is not installed on this Mac (install it "
+                      "with `softwareupdate --install-rosetta`)");
+  }
+  if (host.rosetta != RosettaAvailability::installed) {
+    return make_error(Errc::unsupported,
+                      "Rosetta directory share: Rosetta for Linux is not supported on this Mac");
+  }
+  return {};
+}
+
+Result<void> check_nested(const HostFacts& host) {
+  if (auto missing = require_macos(host, macos_for_nested, "nested virtualization")) {
+    return *std::move(missing);
+  }
+  if (!host.nested_virtualization_supported) {
+    return make_error(Errc::unsupported,
+                      "nested virtualization: this Mac's hardware does not support it (it needs "
+                      "an Apple M3 or later)");
+  }
+  return {};
+}
+
+SerialPlan plan_serial(const SerialConsole& serial, bool console_lines) {
+  using Tee = decltype(SerialPipePlan::tee);
+  const auto tee = std::visit(
+      Overloaded{
+          [](std::monostate) { return Tee{}; },
+          [](const SerialToFile& file) { return Tee{SerialFilePlan{file.path, file.append}}; },
+          [](const SerialToFd& fd) { return Tee{SerialFdPlan{fd.fd}}; },
+      },
+      serial);
+  // A console-line callback needs the bytes in this process: the port goes to a pipe, and the
+  // file or fd the config asked for is fed from that pipe too.
+  if (console_lines) return SerialPipePlan{tee};
+  return std::visit(
+      Overloaded{
+          [](std::monostate) { return SerialPlan{}; },
+          [](const SerialFilePlan& file) { return SerialPlan{file}; },
+          [](const SerialFdPlan& fd) { return SerialPlan{fd}; },
+      },
+      tee);
+}
+
+}  // namespace
+
+Result<Plan> make_plan(const VmConfig& config, const HostFacts& host, const PlanOptions& options) {
+  Plan plan;
+  auto boot = plan_boot(config.boot(), host);
+  if (!boot) return boot.error();
+  plan.boot = std::move(*boot);
+
+  if (auto limits = check_limits(config, host); !limits) return limits.error();
+  plan.cpus = config.cpus();
+  plan.memory_bytes = config.memory().as_bytes();
+
+  for (const auto& disk : config.disks()) {
+    auto storage = plan_disk(disk, host);
+    if (!storage) return storage.error();
+    plan.storage.push_back(std::move(*storage));
+  }
+
+  for (std::size_t i = 0; i < config.networks().size(); ++i) {
+    const auto& network = config.networks()[i];
+    auto attachment = plan_attachment(network.attachment, i, host, options);
+    if (!attachment) return attachment.error();
+    plan.networks.push_back(NetworkPlan{std::move(*attachment), network.mac});
+  }
+
+  plan.shares = config.shares();
+  if (config.rosetta_tag()) {
+    if (auto rosetta = check_rosetta(host); !rosetta) return rosetta.error();
+    plan.rosetta_tag = config.rosetta_tag();
+  }
+
+  if (config.nested_virtualization()) {
+    if (auto nested = check_nested(host); !nested) return nested.error();
+  }
+  plan.platform.nested_virtualization = config.nested_virtualization();
+  plan.platform.generate_machine_identifier = config.machine_identifier_generated();
+  if (!plan.platform.generate_machine_identifier) {
+    plan.platform.machine_identifier = config.machine_identifier();
+  }
+
+  plan.vsock = config.vsock().has_value();
+  plan.entropy = config.entropy();
+  plan.balloon = config.balloon().has_value();
+  plan.serial = plan_serial(config.serial(), options.console_lines);
+
+  if (auto missing = require_macos(host, macos_for_backend, "the Virtualization.framework backend")) {
+    return *std::move(missing);
+  }
+  plan.save_blocker = save_blocker(config, host);
+  return plan;
+}
+
+}  // namespace vmm::vz

@@ -1,0 +1,68 @@
+// save_blocker(): whether save/restore can work, and why not, before anything runs.
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+#include "vz/plan.hpp"
+
+namespace vmm::vz {
+namespace {
+
+using test::mac;
+using test::Scratch;
+
+void expect_blocked(const std::optional<Error>& blocker, const std::vector<std::string>& words) {
+  ASSERT_TRUE(blocker);
+  EXPECT_EQ(blocker->code(), Errc::unsupported);
+  for (const auto& word : words) {
+    EXPECT_NE(blocker->message().find(word), std::string::npos)
+        << "\"" << word << "\" missing from: " << blocker->message();
+  }
+}
+
+TEST(VzSaveSupport, PlainLinuxVmOnArm64Macos14CanBeSaved) {
+  Scratch scratch;
+  const auto config = test::built(scratch.linux_builder().nat_network().vsock().entropy());
+  EXPECT_FALSE(save_blocker(config, mac(14)));
+  auto plan = make_plan(config, mac(14), PlanOptions{});
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(plan->save_blocker);
+}
+
+TEST(VzSaveSupport, NeedsMacos14) {
+  Scratch scratch;
+  const auto config = test::built(scratch.linux_builder());
+  expect_blocked(save_blocker(config, mac(13, 6)), {"macOS 14", "13.6"});
+  // The plan itself succeeds: only save and restore are refused.
+  auto plan = make_plan(config, mac(13, 6), PlanOptions{});
+  ASSERT_TRUE(plan);
+  expect_blocked(plan->save_blocker, {"macOS 14"});
+}
+
+TEST(VzSaveSupport, NeedsArm64) {
+  Scratch scratch;
+  const auto config = test::built(scratch.linux_builder());
+  expect_blocked(save_blocker(config, mac(15, 0, HostArch::x86_64)), {"arm64", "x86_64"});
+}
+
+TEST(VzSaveSupport, DirectorySharesBlockSaving) {
+  Scratch scratch;
+  const auto config = test::built(scratch.linux_builder().share("work", scratch.directory("w")));
+  expect_blocked(save_blocker(config, mac(15)), {"directory share", "\"work\""});
+}
+
+TEST(VzSaveSupport, RosettaShareBlocksSaving) {
+  Scratch scratch;
+  const auto config = test::built(scratch.linux_builder().rosetta("rosetta"));
+  expect_blocked(save_blocker(config, mac(15)), {"Rosetta", "\"rosetta\""});
+}
+
+TEST(VzSaveSupport, SerialPortDoesNotBlockSaving) {
+  Scratch scratch;
+  // vmm's console is a serial port (serialPorts), not a console device (consoleDevices).
+  const auto config =
+      test::built(scratch.linux_builder().serial(SerialToFile{scratch.dir() / "log", true}));
+  EXPECT_FALSE(save_blocker(config, mac(14)));
+}
+
+}  // namespace
+}  // namespace vmm::vz
