@@ -90,17 +90,62 @@ MACS = ["52:54:00:12:34:56", "AA:BB:CC:DD:EE:FE", "fe:ff:ff:ff:ff:ff", "01:00:5e
         "00:00:00:00:00:00", "02-00-00-00-00-01", "02:00:00:00:00:0g", "2:00:00:00:00:01"]
 
 
+GREETING = ('{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, '
+            '"package": "Debian 1:7.2+dfsg-7+deb12u7"}, "capabilities": ["oob"]}}\r\n')
+EVENT = '{"timestamp": {"seconds": 1763848800, "microseconds": 12}, "event": "STOP"}\r\n'
+
+
+def qmp_streams():
+    """Streams as QEMU writes them: greeting, the qmp_capabilities reply (id 1), then replies to
+    the client's later commands (ids 2..), events and errors interleaved."""
+    yield "handshake", GREETING + '{"return": {}, "id": 1}\r\n'
+    yield "session", (GREETING + '{"return": {}, "id": 1}\r\n' + EVENT +
+                      '{"return": {"status": "running", "singlestep": false, "running": true}, "id": 2}\r\n'
+                      '{"id": 3, "error": {"class": "GenericError", "desc": "Device not found"}}\r\n'
+                      '{"timestamp": {"seconds": 1763848801, "microseconds": 0}, "event": "SHUTDOWN", '
+                      '"data": {"guest": true, "reason": "guest-shutdown"}}\r\n')
+    yield "no_greeting", EVENT + '{"return": {}, "id": 1}\r\n'
+    yield "bad_reply", GREETING + '{"return": {}, "id": -1}\r\n'
+    yield "partial_line", GREETING + '{"return": {}, "id": 1}\r\n{"event": "RES'
+    yield "bare_newlines", GREETING.replace("\r\n", "\n") + '\n\n{"return": [], "id": 1}\n'
+
+
+def manifest_seeds():
+    base = {"format_version": 1, "backend": "qemu", "config": full_config(), "state_file": "state.qemu",
+            "created_at": "2026-11-22T21:40:00Z", "library_version": "0.1.0"}
+    yield "full", base
+    yield "vz_minimal", dict(base, backend="virtualization_framework", state_file="state.vzvmsave",
+                             config={"schema_version": 1, "boot": {"type": "linux", "kernel": "/no/such/vmlinuz"}})
+    yield "bad_state_file", dict(base, state_file="../escape")
+    yield "bad_time", dict(base, created_at="2026-11-22 21:40:00")
+    yield "bad_config", dict(base, config=dict(full_config(), cpus=0))
+
+
+SUBNETS = ["192.168.105.0/24", "10.0.0.0/8", "172.16.0.0/12", "192.168.1.4/30", "010.0.0.0/8",
+           "10.0.0.0/08", "10.0.0.1/24", "10.0.0.0/7", "256.0.0.0/8", "1.2.3/24", "1.2.3.4"]
+
+# Console streams as guests write them: "\r\n" line ends, a long line, a missing final newline.
+CONSOLE = ["Linux version 6.1.0-28-cloud-amd64\r\n[    0.000000] Command line: console=ttyS0\r\n",
+           "login: " + "x" * 100 + "\r\n\r\n\n\rtail",
+           "\r\r\n\n\r"]
+
+
 def write(target, name, content):
     directory = CORPUS / target
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_text(content, encoding="utf-8")
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    (directory / name).write_bytes(data)
 
 
 def main():
-    for target in ("fuzz_config_json", "fuzz_size_parse", "fuzz_mac_parse"):
+    for target in ("fuzz_config_json", "fuzz_size_parse", "fuzz_mac_parse", "fuzz_qmp",
+                   "fuzz_qmp_client", "fuzz_snapshot_manifest", "fuzz_vz_plan", "fuzz_ipv4_subnet",
+                   "fuzz_console_lines"):
         shutil.rmtree(CORPUS / target, ignore_errors=True)
     for name, document in config_seeds():
         write("fuzz_config_json", name + ".json", json.dumps(document, ensure_ascii=False))
+        if not name.startswith("bad_"):
+            write("fuzz_vz_plan", name + ".json", json.dumps(document, ensure_ascii=False))
     # The pretty form to_json() writes, and a truncated document for the parse-error path.
     write("fuzz_config_json", "full_pretty.json", json.dumps(full_config(), indent=2))
     write("fuzz_config_json", "bad_truncated.json", json.dumps(full_config())[:200])
@@ -108,6 +153,19 @@ def main():
         write("fuzz_size_parse", f"size_{i:02}", text)
     for i, text in enumerate(MACS):
         write("fuzz_mac_parse", f"mac_{i:02}", text)
+    # fuzz_qmp's first byte picks the line limit and chunking: 255 is the default limit, whole
+    # stream; 7 a 64-byte limit (the greeting is too long) in small chunks.
+    for name, stream in qmp_streams():
+        write("fuzz_qmp_client", name, stream)
+        write("fuzz_qmp", name, b"\xff" + stream.encode())
+        write("fuzz_qmp", name + "_chunked", b"\x07" + stream.encode())
+    for i, text in enumerate(SUBNETS):
+        write("fuzz_ipv4_subnet", f"subnet_{i:02}", text)
+    # fuzz_console_lines's first byte picks the line limit (1 + byte % 64) and chunking.
+    for i, text in enumerate(CONSOLE):
+        write("fuzz_console_lines", f"console_{i:02}", bytes([i * 37 + 15]) + text.encode())
+    for name, document in manifest_seeds():
+        write("fuzz_snapshot_manifest", name + ".json", json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":
