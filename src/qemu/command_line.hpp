@@ -1,0 +1,68 @@
+// vmm internal (QEMU backend): VmConfig -> QEMU argv, as a pure function.
+//
+// Every decision about how a vmm feature maps onto QEMU lives here and is unit-tested without
+// QEMU. Features QEMU (or this host) cannot provide are `unsupported` errors naming the feature,
+// never dropped silently. The engine adds only the run-specific flags (-S, -incoming defer).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qemu/host.hpp"
+#include "vmm/config.hpp"
+#include "vmm/error.hpp"
+
+namespace vmm::qemu {
+
+enum class MachineType { microvm, q35 };
+std::string_view to_string(MachineType type) noexcept;
+
+// What the engine prepares before each QEMU run: descriptor numbers as the child sees them
+// (the engine maps its own descriptors onto these) and paths inside the working directory.
+struct QemuRuntimePaths {
+  int qmp_fd = 3;      // connected stream socket: QMP monitor
+  int console_fd = 4;  // connected stream socket: the guest's ttyS0
+  // Per network, in config order: the child fd of a file-handle network (else -1), and the
+  // local socket path QEMU binds for a unix-datagram network (else empty).
+  std::vector<int> network_fds;
+  std::vector<std::filesystem::path> network_local_sockets;
+  // Per share, in config order: the vhost-user socket its virtiofsd listens on.
+  std::vector<std::filesystem::path> virtiofs_sockets;
+  std::uint32_t vsock_cid = 3;
+};
+
+struct QemuCommandLine {
+  std::vector<std::string> argv;  // argv[0] is the binary
+  MachineType machine = MachineType::q35;
+};
+
+Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const QemuHostFacts& host,
+                                                const QemuRuntimePaths& paths);
+
+// Whether QEMU can save (migrate) a VM built from `config`: virtiofs shares (vhost-user-fs) and
+// NVMe disks register migration blockers in QEMU 7.2. `unsupported` names the first blocker.
+Result<void> check_qemu_save_support(const VmConfig& config);
+
+// microvm for direct Linux boot when every device has a virtio-mmio form; q35 otherwise (EFI,
+// NVMe and USB disks need PCI). Measured on QEMU 7.2 (TCG) before choosing: microvm with
+// acpi=on boots as fast as q35 or faster, delivers system_powerdown to the guest through the
+// ACPI generic event device (guest off ~0.06 s later), and saves/restores; without
+// tsc_early_khz on the kernel command line its guest hangs at random calibrating the TSC.
+// q35 is used (and tested) for the PCI-only devices.
+MachineType choose_machine(const VmConfig& config);
+
+// The SMBIOS UUID text for a machine identifier. 16 bytes are the UUID itself. Any other length
+// is hashed (two FNV-1a 64-bit passes with different offsets) into 16 bytes marked as a
+// version-8 ("vendor-specific") RFC 9562 UUID: stable for the same bytes, never random.
+std::string machine_uuid(const std::vector<std::uint8_t>& identifier);
+// The 16 bytes behind machine_uuid(), for backends that replace a generated identifier.
+std::vector<std::uint8_t> machine_uuid_bytes(const std::vector<std::uint8_t>& identifier);
+
+// QemuOpts/keyval values double commas; anything else is taken literally.
+std::string escape_option_value(std::string_view value);
+
+}  // namespace vmm::qemu

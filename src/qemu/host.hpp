@@ -1,0 +1,51 @@
+// vmm internal (QEMU backend): facts about the host that shape the QEMU command line.
+//
+// Probing (files, PATH, /dev nodes) is kept apart from deciding (pure functions over text and
+// flags), so that every decision is unit-tested with fake /proc/cpuinfo text.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string_view>
+
+#include "vmm/error.hpp"
+#include "vmm/virtual_machine.hpp"
+
+namespace vmm::qemu {
+
+struct QemuHostFacts {
+  std::filesystem::path binary;                       // qemu-system-x86_64
+  Acceleration acceleration = Acceleration::tcg;      // resolved: kvm or tcg, never automatic
+  std::uint64_t tsc_khz = 0;                          // 0: unknown
+  std::optional<std::filesystem::path> virtiofsd;     // absent: directory shares unsupported
+  bool vhost_vsock = false;                           // /dev/vhost-vsock exists
+  bool kvm_nested = false;                            // kvm_intel/kvm_amd loaded with nested=1
+  std::optional<std::filesystem::path> ovmf_code;     // UEFI firmware (package ovmf)
+  std::optional<std::filesystem::path> ovmf_vars;     // its variable store template
+};
+
+// True when the CPU flags line advertises hardware virtualization (vmx or svm). A paravirtual
+// /dev/kvm without them opens but cannot run guests (see docs: KVM aborts at start).
+bool cpuinfo_has_hardware_virtualization(std::string_view cpuinfo);
+
+// The first "cpu MHz" value × 1000, or 0 when absent or malformed. Used as tsc_early_khz on
+// microvm, whose guest otherwise hangs at random calibrating the TSC without HPET/PM timer.
+std::uint64_t cpuinfo_tsc_khz(std::string_view cpuinfo);
+
+// automatic: KVM when /dev/kvm opens and the CPU has vmx/svm, TCG otherwise. An explicit kvm
+// request is honoured whenever /dev/kvm opens (the caller knows their host), and is
+// `unsupported` naming /dev/kvm when it does not.
+Result<Acceleration> resolve_acceleration(Acceleration requested, bool kvm_opens,
+                                          std::string_view cpuinfo);
+
+// `configured` when set (must exist), else `name` searched in the colon-separated `path_env`.
+// Missing: not_found naming the Debian package that provides it.
+Result<std::filesystem::path> find_executable(const std::filesystem::path& configured,
+                                              std::string_view name, std::string_view path_env,
+                                              std::string_view package);
+
+// Reads /proc/cpuinfo, /dev/kvm, /dev/vhost-vsock, PATH and the firmware directory.
+Result<QemuHostFacts> probe_host(const QemuOptions& options);
+
+}  // namespace vmm::qemu
