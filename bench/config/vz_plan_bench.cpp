@@ -10,8 +10,8 @@ namespace {
 using vmm_bench::HostFiles;
 using vmm_bench::ten_device_config;
 
-// A capable host: Apple silicon, macOS 15, room for the config.
 
+// A capable host: Apple silicon, macOS 15, room for the config.
 vmm::vz::HostFacts vz_host() {
   vmm::vz::HostFacts host;
   host.macos = {15, 0};
