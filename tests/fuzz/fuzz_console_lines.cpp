@@ -1,8 +1,9 @@
 // Guest console bytes (untrusted: the guest writes them) through the backends' line splitters.
 // Input: byte 0 picks the line limit and chunk sizes; the rest is the console stream.
-// Properties: the lines do not depend on how the stream is chunked; no line holds a '\n' or is
-// longer than the limit; the bytes delivered plus the line ends consumed account for the whole
-// stream.
+// Properties, for each backend's splitter: the lines do not depend on how the stream is chunked;
+// no line holds a '\n' or is longer than the limit; the bytes delivered plus the line ends
+// consumed account for the whole stream. And both backends give the same lines: a program that
+// reads console lines must not see a different console on QEMU and on VZ.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "qemu/console.hpp"
 #include "vz/line_splitter.hpp"
 
 namespace {
@@ -33,7 +35,8 @@ std::vector<std::string> split(std::string_view stream, std::size_t max_line, st
 }
 
 template <typename Splitter>
-void check_splitter(std::string_view stream, std::size_t max_line, std::uint8_t seed) {
+std::vector<std::string> check_splitter(std::string_view stream, std::size_t max_line,
+                                        std::uint8_t seed) {
   const auto whole = split<Splitter>(stream, max_line, 0);
   const auto chunked = split<Splitter>(stream, max_line, seed);
   FUZZ_CHECK(whole == chunked, "lines depend on chunking");
@@ -48,6 +51,7 @@ void check_splitter(std::string_view stream, std::size_t max_line, std::uint8_t 
                                                   std::count(stream.begin(), stream.end(), '\r'));
   FUZZ_CHECK(delivered <= stream.size() && delivered + droppable >= stream.size(),
              "bytes other than line ends were lost or invented");
+  return whole;
 }
 
 }  // namespace
@@ -57,6 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t control = data[0];
   const std::string_view stream(reinterpret_cast<const char*>(data + 1), size - 1);
   const std::size_t max_line = 1 + control % 64;
-  check_splitter<vmm::vz::LineSplitter>(stream, max_line, control);
+  const auto vz = check_splitter<vmm::vz::LineSplitter>(stream, max_line, control);
+  const auto qemu = check_splitter<vmm::qemu::ConsoleLineSplitter>(stream, max_line, control);
+  FUZZ_CHECK(vz == qemu, "the QEMU and VZ consoles give different lines (" +
+                             std::to_string(qemu.size()) + " and " + std::to_string(vz.size()) + ")");
   return 0;
 }
