@@ -28,13 +28,14 @@ class HostFiles {
 
  private:
   HostFiles() {
-    root_ = std::filesystem::temp_directory_path() /
-            ("vmm-bench-config-" + std::to_string(::getpid()));
+    root_ =
+        std::filesystem::temp_directory_path() / ("vmm-bench-config-" + std::to_string(::getpid()));
     std::filesystem::create_directories(root_);
     for (const char* file : {"vmlinuz", "initrd.img", "root.img", "data.img", "seed.iso"})
       std::ofstream(root_ / file) << "bench";
     for (const char* dir : {"home", "src"}) std::filesystem::create_directories(root_ / dir);
-    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sockets_) != 0) sockets_[0] = sockets_[1] = -1;
+    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sockets_) != 0)
+      sockets_[0] = sockets_[1] = -1;
   }
   ~HostFiles() {
     for (int fd : sockets_) {

@@ -13,7 +13,6 @@ namespace {
 using vmm_bench::HostFiles;
 using vmm_bench::ten_device_config;
 
-
 // A capable Linux host: KVM, virtiofsd, vhost-vsock.
 vmm::qemu::QemuHostFacts qemu_host() {
   vmm::qemu::QemuHostFacts host;
@@ -31,7 +30,8 @@ vmm::qemu::QemuRuntimePaths qemu_paths(const vmm::VmConfig& config) {
   vmm::qemu::QemuRuntimePaths paths;
   for (std::size_t i = 0; i < config.networks().size(); ++i) {
     const auto& attachment = config.networks()[i].attachment;
-    paths.network_fds.push_back(std::holds_alternative<vmm::FileHandleNetwork>(attachment) ? 5 : -1);
+    paths.network_fds.push_back(std::holds_alternative<vmm::FileHandleNetwork>(attachment) ? 5
+                                                                                           : -1);
     paths.network_local_sockets.push_back(
         std::holds_alternative<vmm::UnixDatagramNetwork>(attachment)
             ? files.path("net" + std::to_string(i) + ".sock")

@@ -10,7 +10,6 @@ namespace {
 using vmm_bench::HostFiles;
 using vmm_bench::ten_device_config;
 
-
 // A capable host: Apple silicon, macOS 15, room for the config.
 vmm::vz::HostFacts vz_host() {
   vmm::vz::HostFacts host;

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#define FUZZ_CHECK(condition, what)                                                         \
-  do {                                                                                      \
-    if (!(condition)) ::vmm_fuzz::fail(__FILE__, __LINE__, #condition, what);               \
+#define FUZZ_CHECK(condition, what)                                           \
+  do {                                                                        \
+    if (!(condition)) ::vmm_fuzz::fail(__FILE__, __LINE__, #condition, what); \
   } while (false)
 
 namespace vmm_fuzz {

@@ -50,7 +50,8 @@ void check_round_trip(const vmm::VmConfig& config, HostChecks host) {
   const auto document = nlohmann::json::parse(text);  // our own output must be JSON
   FUZZ_CHECK(!has_nul(document), "accepted a string with a NUL byte:\n" + text);
   const auto again = vmm::detail::config_from_json(document, host);
-  FUZZ_CHECK(again.has_value(), "written config rejected: " + again.error().message() + "\n" + text);
+  FUZZ_CHECK(again.has_value(),
+             "written config rejected: " + again.error().message() + "\n" + text);
   FUZZ_CHECK(*again == config, "round trip changed the config:\n" + text + "\n" + again->to_json());
   FUZZ_CHECK(again->to_json() == text, "second to_json differs:\n" + text);
 }
@@ -72,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto structural = vmm::detail::config_from_json(document, HostChecks::off);
   if (!structural) {
     check_rejection(structural.error());
-    FUZZ_CHECK(!checked, "accepted with host checks but not without: " + structural.error().message());
+    FUZZ_CHECK(!checked,
+               "accepted with host checks but not without: " + structural.error().message());
     return 0;
   }
   check_round_trip(*structural, HostChecks::off);

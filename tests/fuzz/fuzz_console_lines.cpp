@@ -64,6 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto vz = check_splitter<vmm::vz::LineSplitter>(stream, max_line, control);
   const auto qemu = check_splitter<vmm::qemu::ConsoleLineSplitter>(stream, max_line, control);
   FUZZ_CHECK(vz == qemu, "the QEMU and VZ consoles give different lines (" +
-                             std::to_string(qemu.size()) + " and " + std::to_string(vz.size()) + ")");
+                             std::to_string(qemu.size()) + " and " + std::to_string(vz.size()) +
+                             ")");
   return 0;
 }

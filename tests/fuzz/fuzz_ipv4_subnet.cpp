@@ -46,16 +46,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto checked = vmm::detail::check_ipv4_subnet("subnet", text);
   const auto parsed = vmm::vz::parse_ipv4_subnet(text);
-  if (!checked) FUZZ_CHECK(checked.error().code() == vmm::Errc::invalid_config, checked.error().to_string());
-  if (!parsed) FUZZ_CHECK(parsed.error().code() == vmm::Errc::invalid_config, parsed.error().to_string());
+  if (!checked)
+    FUZZ_CHECK(checked.error().code() == vmm::Errc::invalid_config, checked.error().to_string());
+  if (!parsed)
+    FUZZ_CHECK(parsed.error().code() == vmm::Errc::invalid_config, parsed.error().to_string());
   if (checked) {
     FUZZ_CHECK(parsed.has_value(), "the config accepts a subnet VZ rejects: " + std::string(text));
   }
   if (!parsed) return 0;
   std::uint32_t address = 0;
   unsigned prefix = 0;
-  FUZZ_CHECK(numbers(text, address, prefix), "VZ accepted a malformed subnet: " + std::string(text));
-  FUZZ_CHECK(parsed->prefix == static_cast<int>(prefix) && prefix >= 8 && prefix <= 30, std::string(text));
+  FUZZ_CHECK(numbers(text, address, prefix),
+             "VZ accepted a malformed subnet: " + std::string(text));
+  FUZZ_CHECK(parsed->prefix == static_cast<int>(prefix) && prefix >= 8 && prefix <= 30,
+             std::string(text));
   const std::uint32_t mask = ~std::uint32_t{0} << (32 - prefix);
   FUZZ_CHECK(join(parsed->address) == address && (address & ~mask) == 0, std::string(text));
   FUZZ_CHECK(join(parsed->mask) == mask, std::string(text));

@@ -75,10 +75,18 @@ void check_message(const std::string& line) {
   const auto document = nlohmann::json::parse(line, nullptr, false);
   FUZZ_CHECK(document.is_object(), "accepted a line that is not a JSON object: " + line);
   switch (message->kind) {
-    case QmpMessage::Kind::greeting: FUZZ_CHECK(document.contains("QMP"), line); break;
-    case QmpMessage::Kind::success: FUZZ_CHECK(document.contains("return"), line); break;
-    case QmpMessage::Kind::error: FUZZ_CHECK(document.at("error").is_object(), line); break;
-    case QmpMessage::Kind::event: FUZZ_CHECK(document.at("event").is_string(), line); break;
+    case QmpMessage::Kind::greeting:
+      FUZZ_CHECK(document.contains("QMP"), line);
+      break;
+    case QmpMessage::Kind::success:
+      FUZZ_CHECK(document.contains("return"), line);
+      break;
+    case QmpMessage::Kind::error:
+      FUZZ_CHECK(document.at("error").is_object(), line);
+      break;
+    case QmpMessage::Kind::event:
+      FUZZ_CHECK(document.at("event").is_string(), line);
+      break;
   }
   if (message->id) FUZZ_CHECK(document.at("id").get<std::uint64_t>() == *message->id, line);
 }

@@ -46,13 +46,14 @@ class FakeQemu {
     std::string_view rest = stream_;
     while (!rest.empty()) {
       const auto newline = rest.find('\n');
-      const auto segment = rest.substr(0, newline == std::string_view::npos ? rest.size() : newline + 1);
+      const auto segment =
+          rest.substr(0, newline == std::string_view::npos ? rest.size() : newline + 1);
       rest.remove_prefix(segment.size());
       const auto message = vmm::qemu::parse_qmp_message(strip_line(segment));
       if (message && message->kind == QmpMessage::Kind::greeting) greeted = true;
-      const bool reply = message && message->id &&
-                         (message->kind == QmpMessage::Kind::success ||
-                          message->kind == QmpMessage::Kind::error);
+      const bool reply =
+          message && message->id &&
+          (message->kind == QmpMessage::Kind::success || message->kind == QmpMessage::Kind::error);
       if (greeted && reply && *message->id == commands_ + 1 && budget > 0ms)
         budget -= wait_for_command(budget);
       if (!write_all(segment)) break;
@@ -80,7 +81,8 @@ class FakeQemu {
       }
       for (ssize_t i = 0; i < n; ++i) commands_ += buffer[i] == '\n' ? 1 : 0;
     }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
   }
 
   bool write_all(std::string_view bytes) {

@@ -74,8 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto value = *parsed;
   const auto spelled = value.to_string();
   FUZZ_CHECK(expected.has_value(), "accepted text outside the grammar, read as " + spelled);
-  FUZZ_CHECK(*expected == value.as_bytes(),
-             "read as " + std::to_string(value.as_bytes()) + ", expected " + std::to_string(*expected));
+  FUZZ_CHECK(*expected == value.as_bytes(), "read as " + std::to_string(value.as_bytes()) +
+                                                ", expected " + std::to_string(*expected));
   const auto again = vmm::Size::parse(spelled);
   FUZZ_CHECK(again.has_value() && *again == value, spelled);
   return 0;

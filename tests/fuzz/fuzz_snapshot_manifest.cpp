@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              "state file escapes the bundle: " + state);
   const auto written = vmm::detail::manifest_to_json(*manifest);
   const auto again = vmm::detail::parse_snapshot_manifest(written);
-  FUZZ_CHECK(again.has_value(), "written manifest rejected: " + again.error().message() + "\n" + written);
+  FUZZ_CHECK(again.has_value(),
+             "written manifest rejected: " + again.error().message() + "\n" + written);
   FUZZ_CHECK(same(*again, *manifest), "round trip changed the manifest:\n" + written);
   FUZZ_CHECK(vmm::detail::manifest_to_json(*again) == written, "second manifest_to_json differs");
   return 0;
