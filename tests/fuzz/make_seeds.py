@@ -74,6 +74,17 @@ def config_seeds():
                                {"tag": "\u00e9t\u00e9", "directories": {"\u65e5\u672c": {"directory": "/tmp"}}}],
                     "disks": [{"path": "/etc/passwd", "read_only": True, "device_id": None}],
                     "rosetta_tag": None, "machine_identifier": "00"}
+    # Only forms the QEMU backend supports, with commas where QemuOpts needs them escaped.
+    yield "qemu_friendly", {"schema_version": 1, "cpus": 2, "memory": "512MiB",
+                            "boot": {"type": "linux", "kernel": "/boot/vm,linuz", "initrd": "/boot/initrd.img",
+                                     "command_line": "console=ttyS0 quiet"},
+                            "networks": [{"type": "nat"}, {"type": "file_handle", "fd": 3},
+                                         {"type": "unix_datagram", "socket": "/run/gv,proxy.sock"}],
+                            "shares": [{"tag": "home,id=x", "directory": "/home"}],
+                            "disks": [{"path": "/var/lib/vm,s/root.qcow2", "format": "qcow2", "device_id": "root,serial=x"},
+                                      {"path": "/var/lib/vms/data.img", "bus": "nvme"},
+                                      {"path": "/var/lib/vms/usb.img", "bus": "usb", "read_only": True}],
+                            "vsock": True, "entropy": True, "balloon": True}
     # A few near misses, so that each error path is one mutation away.
     yield "bad_version", dict(minimal, schema_version=2)
     yield "bad_unknown_field", dict(minimal, colour="blue")
@@ -140,12 +151,13 @@ def write(target, name, content):
 def main():
     for target in ("fuzz_config_json", "fuzz_size_parse", "fuzz_mac_parse", "fuzz_qmp",
                    "fuzz_qmp_client", "fuzz_snapshot_manifest", "fuzz_vz_plan", "fuzz_ipv4_subnet",
-                   "fuzz_console_lines"):
+                   "fuzz_console_lines", "fuzz_qemu_command_line"):
         shutil.rmtree(CORPUS / target, ignore_errors=True)
     for name, document in config_seeds():
         write("fuzz_config_json", name + ".json", json.dumps(document, ensure_ascii=False))
         if not name.startswith("bad_"):
             write("fuzz_vz_plan", name + ".json", json.dumps(document, ensure_ascii=False))
+            write("fuzz_qemu_command_line", name + ".json", json.dumps(document, ensure_ascii=False))
     # The pretty form to_json() writes, and a truncated document for the parse-error path.
     write("fuzz_config_json", "full_pretty.json", json.dumps(full_config(), indent=2))
     write("fuzz_config_json", "bad_truncated.json", json.dumps(full_config())[:200])
