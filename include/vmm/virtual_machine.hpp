@@ -102,12 +102,20 @@ class VirtualMachine {
   Backend backend() const;
 
   // Every observer is called after each transition, outside any library lock, in order of
-  // transitions, on a library thread.
+  // transitions, on a library thread. After the Subscription is reset the observer is not
+  // called again, except for a call already running on another thread at that moment.
+  // Observers and completions share that one thread: do not wait on a future of this VM from
+  // inside one of them (it could only complete after your callback returns).
   [[nodiscard]] Subscription on_state_change(std::function<void(const StateChange&)> observer);
 
   // Operations never block. Each completes exactly once: at once with invalid_state (naming
   // the current state) when the state does not allow it, otherwise when the hypervisor is done.
-  // One operation runs at a time; another one asked for meanwhile fails with invalid_state.
+  // One operation runs at a time; another one asked for meanwhile fails with invalid_state
+  // (stop() too: destroying the VM is the way out of an operation that hangs). A failed
+  // operation leaves the VM in error, except request_stop (still running), save (still paused)
+  // and restore (stopped). If the guest stops the machine or the hypervisor fails while an
+  // operation runs, the operation completes then, with an error (a stop: with success).
+  // Destroying the VM completes a pending operation with `cancelled`.
   void start(Completion done);
   void pause(Completion done);
   void resume(Completion done);

@@ -1,0 +1,22 @@
+// vmm internal: whether a snapshot may be restored into a VM with a given config.
+#pragma once
+
+#include <string_view>
+
+#include "vmm/config.hpp"
+#include "vmm/snapshot.hpp"
+
+namespace vmm::detail {
+
+// Virtualization.framework refuses (or worse, corrupts the guest) when the restoring VM differs
+// from the saved one, and QEMU's -incoming needs the same machine; vmm applies the same rule on
+// every backend, before any hypervisor call. Checks, in this order: backend, machine
+// identifier, MACs (by network index), then the device list (networks, disks, shares, vsock,
+// balloon, entropy, serial console, Rosetta, boot kind, nested virtualization), cpus, memory.
+// Returns invalid_config naming the first difference, e.g.
+//   "restore: networks[1].mac: the snapshot has MAC 52:54:00:00:00:01, this VM has MAC …:02"
+// Attachment details that the guest does not see (socket paths, fds, serial file) may differ.
+Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
+                                       std::string_view backend_name, const VmConfig& config);
+
+}  // namespace vmm::detail

@@ -1,0 +1,146 @@
+// vmm: snapshot manifests (and the public read_snapshot_manifest).
+#include "snapshot_manifest.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <system_error>
+#include <utility>
+
+#include "config_json.hpp"
+#include "config_validation.hpp"
+#include "json_reader.hpp"
+
+namespace vmm {
+namespace detail {
+
+namespace {
+
+using nlohmann::json;
+
+// The name inside a bundle must not climb out of it or collide with the manifest.
+bool is_plain_file_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name != manifest_file_name &&
+         name.find('/') == std::string::npos && name.find('\\') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+// "YYYY-MM-DDTHH:MM:SSZ", the shape utc_timestamp_now() writes.
+bool is_utc_timestamp(const std::string& text) {
+  static constexpr std::string_view shape = "dddd-dd-ddTdd:dd:ddZ";
+  if (text.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const char c = text[i];
+    if (shape[i] == 'd' ? (c < '0' || c > '9') : c != shape[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string manifest_to_json(const SnapshotManifest& manifest) {
+  // The config is embedded as an object, not a string, so that the manifest stays readable.
+  const json document{{"format_version", manifest.format_version},
+                      {"backend", manifest.backend},
+                      {"config", config_to_json(manifest.config)},
+                      {"state_file", manifest.state_file},
+                      {"created_at", manifest.created_at},
+                      {"library_version", manifest.library_version}};
+  return document.dump(2) + "\n";
+}
+
+Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
+  json document;
+  try {
+    document = json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    return make_error(Errc::invalid_config,
+                      fmt::format("$: manifest JSON is malformed at byte {}", e.byte));
+  }
+  std::string backend;
+  std::string state_file;
+  std::string created_at;
+  std::string library_version;
+  try {
+    const JsonObject o(document, "$",
+                       {"format_version", "backend", "config", "state_file", "created_at",
+                        "library_version"});
+    // The version first: a newer format may differ in every other field.
+    const auto version = o.integer("format_version");
+    if (version != SnapshotManifest::current_format_version) {
+      json_fail(o.path_of("format_version"),
+                fmt::format("version {} is not supported (this library reads version {})",
+                            version, SnapshotManifest::current_format_version));
+    }
+    backend = o.string("backend");
+    if (backend != "qemu" && backend != "virtualization_framework") {
+      json_fail(o.path_of("backend"),
+                fmt::format("\"{}\" is not one of \"qemu\", \"virtualization_framework\"", backend));
+    }
+    o.at("config");  // required; read below, where its own errors carry "$.config..." paths
+    state_file = o.string("state_file");
+    if (!is_plain_file_name(state_file)) {
+      json_fail(o.path_of("state_file"),
+                fmt::format("\"{}\" is not a file name inside the bundle", state_file));
+    }
+    created_at = o.string("created_at");
+    if (!is_utc_timestamp(created_at)) {
+      json_fail(o.path_of("created_at"),
+                fmt::format("\"{}\" is not an ISO 8601 UTC time (YYYY-MM-DDTHH:MM:SSZ)",
+                            created_at));
+    }
+    library_version = o.string("library_version");
+  } catch (const JsonPathError& e) {
+    return make_error(Errc::invalid_config, e.what());
+  }
+  // The files and descriptors a saved config names are compared with the restoring VM's, not
+  // opened: skip the host checks.
+  auto config = config_from_json(document.at("config"), HostChecks::off, "$.config");
+  if (!config) return std::move(config).error();
+
+  return SnapshotManifest{
+      .format_version = SnapshotManifest::current_format_version,
+      .backend = std::move(backend),
+      .config = std::move(*config),
+      .state_file = std::move(state_file),
+      .created_at = std::move(created_at),
+      .library_version = std::move(library_version),
+  };
+}
+
+std::string utc_timestamp_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return std::string(text, length);
+}
+
+}  // namespace detail
+
+Result<SnapshotManifest> read_snapshot_manifest(const std::filesystem::path& bundle) {
+  const auto path = bundle / detail::manifest_file_name;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return make_error(Errc::not_found, "snapshot manifest " + path.string() + " does not exist");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (!in.is_open() || in.bad()) {
+    return make_error(Errc::io, "snapshot manifest " + path.string() + " cannot be read");
+  }
+  auto manifest = detail::parse_snapshot_manifest(text);
+  if (!manifest) {
+    // "…/manifest.json: $.config.cpus: …": the file, then the path inside it.
+    return make_error(manifest.error().code(),
+                      path.string() + ": " + manifest.error().message());
+  }
+  return manifest;
+}
+
+}  // namespace vmm

@@ -1,0 +1,25 @@
+// vmm internal: manifest.json of a snapshot bundle, to and from JSON.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "vmm/snapshot.hpp"
+
+namespace vmm::detail {
+
+inline constexpr std::string_view manifest_file_name = "manifest.json";
+
+// {"format_version":1,"backend":"qemu","config":{...as VmConfig::to_json()...},
+//  "state_file":"state.qemu","created_at":"2026-01-02T03:04:05Z","library_version":"0.1.0"}
+std::string manifest_to_json(const SnapshotManifest& manifest);
+
+// Validates as strictly as VmConfig::from_json: every field required, no unknown fields, a
+// known format version and backend, a state file that is a plain name inside the bundle.
+// Errors are invalid_config and name the JSON path ("$.state_file", "$.config.cpus").
+Result<SnapshotManifest> parse_snapshot_manifest(std::string_view json);
+
+// The current time as ISO 8601 UTC with seconds, e.g. "2026-11-22T21:40:00Z".
+std::string utc_timestamp_now();
+
+}  // namespace vmm::detail
