@@ -80,7 +80,12 @@ raw_section() {
 }
 
 section config "Config: build + validate, JSON round trip"
-# section lifecycle "Lifecycle"        (bench/lifecycle, when it lands)
-# raw_section concurrency "Concurrency" --kernel ... --initrd ...   (bench/concurrency)
+# The VM benchmarks boot the test guest (scripts/guest-assets.sh).
+guest=${VMM_GUEST_DIR:-$repo/build/guest}
+"$repo/scripts/guest-assets.sh" "$guest" >/dev/null
+raw_section lifecycle "Lifecycle: vmm vs. QEMU driven directly" \
+  --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --rounds "$repetitions"
+raw_section concurrency "Concurrency: 16 VMs started at once" \
+  --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --vms 16
 
 echo "wrote $out"

@@ -336,17 +336,9 @@ Result<VmConfig> config_from_json(const nlohmann::json& document, HostChecks hos
 std::string VmConfig::to_json() const { return detail::config_to_json(*this).dump(2); }
 
 Result<VmConfig> VmConfig::from_json(std::string_view text) {
-  nlohmann::json document;
-  try {
-    document = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    return make_error(Errc::invalid_config, fmt::format("config JSON is malformed at byte {}: {}",
-                                                        e.byte, e.what()));
-  } catch (const nlohmann::json::exception& e) {
-    // e.g. out_of_range 406: a number literal too large for a double ("1e999").
-    return make_error(Errc::invalid_config, fmt::format("config JSON is malformed: {}", e.what()));
-  }
-  return detail::config_from_json(document, detail::HostChecks::on);
+  auto document = detail::parse_json_document(text, "config JSON");
+  if (!document) return std::move(document).error();
+  return detail::config_from_json(*document, detail::HostChecks::on);
 }
 
 }  // namespace vmm

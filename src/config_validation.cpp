@@ -62,6 +62,8 @@ bool valid_utf8(std::string_view s) {
 }
 
 Result<void> check_utf8(std::string_view field, std::string_view text) {
+  // A NUL would cut the text short wherever it reaches a C API (paths, argv).
+  if (text.find('\0') != std::string_view::npos) return invalid(field, "contains a NUL byte");
   if (!valid_utf8(text))
     return invalid(field, "is not valid UTF-8 (a config is a JSON document; use a UTF-8 name)");
   return {};
@@ -257,7 +259,7 @@ Result<void> check_networks(const std::vector<NetworkSpec>& networks,
 
 Result<void> check_tag(std::string_view field, std::string_view tag) {
   if (tag.empty()) return invalid(field, "empty tag");
-  if (!valid_utf8(tag)) return invalid(field, "tag is not valid UTF-8");
+  if (auto r = check_utf8(field, tag); !r) return r;
   if (tag.size() > VmConfig::max_tag_bytes)
     return invalid(field, fmt::format("\"{}\" is {} bytes of UTF-8, at most {} are allowed", tag,
                                       tag.size(), VmConfig::max_tag_bytes));

@@ -14,6 +14,18 @@ std::string json_type_name(const nlohmann::json& value) {
   return "an object";
 }
 
+Result<nlohmann::json> parse_json_document(std::string_view text, std::string_view what) {
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    return make_error(Errc::invalid_config,
+                      fmt::format("{} is malformed at byte {}: {}", what, e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range 406: a number literal too large for a double ("1e999").
+    return make_error(Errc::invalid_config, fmt::format("{} is malformed: {}", what, e.what()));
+  }
+}
+
 void json_fail(const std::string& path, std::string_view message) {
   throw JsonPathError(fmt::format("{}: {}", path, message));
 }

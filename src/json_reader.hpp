@@ -11,7 +11,13 @@
 #include <string>
 #include <string_view>
 
+#include "vmm/error.hpp"
+
 namespace vmm::detail {
+
+// Parses a whole JSON document. Every nlohmann failure (syntax, a number literal too large for a
+// double, ...) is an invalid_config error "<what> is malformed ...", never an exception.
+Result<nlohmann::json> parse_json_document(std::string_view text, std::string_view what);
 
 // Thrown inside the readers only; caught at their entry points and turned into a Result.
 struct JsonPathError : std::runtime_error {

@@ -54,13 +54,9 @@ std::string manifest_to_json(const SnapshotManifest& manifest) {
 }
 
 Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
-  json document;
-  try {
-    document = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    return make_error(Errc::invalid_config,
-                      fmt::format("$: manifest JSON is malformed at byte {}", e.byte));
-  }
+  auto parsed = parse_json_document(text, "$: manifest JSON");
+  if (!parsed) return std::move(parsed).error();
+  const json document = std::move(*parsed);
   std::string backend;
   std::string state_file;
   std::string created_at;

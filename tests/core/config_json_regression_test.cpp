@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "snapshot_manifest.hpp"
 #include "vmm/config.hpp"
 
 namespace {
@@ -22,6 +23,33 @@ TEST(ConfigJsonRegression, HugeIntegerIsReportedWithItsPath) {
   ASSERT_FALSE(config);
   EXPECT_EQ(config.error().code(), vmm::Errc::invalid_config);
   EXPECT_THAT(config.error().message(), HasSubstr("$.cpus"));
+}
+
+TEST(ConfigJsonRegression, NulInAPathIsRefusedInsteadOfTruncated) {
+  // "/boot/vmlinuz\0x" would reach open() and QEMU's argv as "/boot/vmlinuz".
+  auto config = vmm::VmConfig::from_json(
+      R"({"schema_version": 1, "boot": {"type": "linux", "kernel": "/etc/hostname\u0000x"}})");
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code(), vmm::Errc::invalid_config);
+  EXPECT_THAT(config.error().message(), HasSubstr("boot.kernel"));
+  EXPECT_THAT(config.error().message(), HasSubstr("NUL"));
+}
+
+TEST(ConfigJsonRegression, NulInATagIsRefused) {
+  auto config = vmm::VmConfig::builder()
+                    .linux_boot("/etc/hostname")
+                    .share(std::string("a\0b", 3), "/tmp")
+                    .build();
+  ASSERT_FALSE(config);
+  EXPECT_THAT(config.error().message(), HasSubstr("shares[0].tag"));
+}
+
+TEST(ManifestJsonRegression, NumberTooLargeForADoubleIsAnErrorNotAnException) {
+  auto manifest = vmm::detail::parse_snapshot_manifest(
+      R"({"format_version": 1, "backend": "qemu", "config": {"schema_version": 1e400}})");
+  ASSERT_FALSE(manifest);
+  EXPECT_EQ(manifest.error().code(), vmm::Errc::invalid_config);
+  EXPECT_THAT(manifest.error().message(), HasSubstr("malformed"));
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // whole-stream reading of the documented rules (a line ends at '\n', without a '\r' before it;
 // a line reaching the limit is delivered as it is, less a trailing '\r', and a '\n' right after
 // it ends it rather than making an empty line; the unterminated rest comes at flush); no line
-// holds a '\n' or is longer than the limit.
+// holds a '\n' or is longer than the limit; only line ends ('\n', '\r') are ever dropped.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -69,9 +70,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto whole = split(stream, max_line, 0);
   FUZZ_CHECK(split(stream, max_line, control) == whole, "lines depend on chunking");
   FUZZ_CHECK(reference(stream, max_line) == whole, "lines differ from the documented rules");
+  std::size_t delivered = 0;
   for (const auto& line : whole) {
     FUZZ_CHECK(line.find('\n') == std::string::npos, "a line holds a newline");
     FUZZ_CHECK(line.size() <= max_line, "a line is longer than the limit");
+    delivered += line.size();
   }
+  const auto droppable = static_cast<std::size_t>(std::count(stream.begin(), stream.end(), '\n') +
+                                                  std::count(stream.begin(), stream.end(), '\r'));
+  FUZZ_CHECK(delivered <= stream.size() && delivered + droppable >= stream.size(),
+             "bytes other than line ends were lost or invented");
   return 0;
 }
