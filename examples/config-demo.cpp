@@ -3,7 +3,7 @@
 //
 //   config-demo [KERNEL]
 //
-// KERNEL is a Linux kernel image; without it the demo creates a placeholder file (validation
+// KERNEL is a Linux kernel image; without it the demo writes a small stand-in file (validation
 // only checks that the kernel is a readable regular file). The disk image and the shared
 // directory live in a temporary directory that is removed at exit.
 //

@@ -97,7 +97,7 @@ Result<fs::path> replace_existing(const fs::path& staging, const fs::path& bundl
 #endif
   auto aside = make_unique_directory(bundle, ".old-");
   if (!aside) return aside;
-  // rename() replaces the empty placeholder directory mkdtemp made.
+  // rename() moves the old bundle onto the empty directory mkdtemp reserved for it.
   if (::rename(bundle.c_str(), aside->c_str()) != 0) {
     const int err = errno;
     std::error_code ignored;
