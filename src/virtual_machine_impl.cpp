@@ -31,6 +31,7 @@ VirtualMachine::Impl::Impl(std::unique_ptr<detail::Engine> engine, Backend backe
                            detail::WorkDirectory work_dir)
     : backend_(backend),
       engine_name_(engine->backend_name()),
+      serial_port_(engine->has_serial_port()),
       config_(engine->config()),
       engine_(std::move(engine)),
       work_dir_(std::move(work_dir)) {}
