@@ -12,9 +12,10 @@
 namespace vmm::vz {
 namespace {
 
+// VMM_SOURCE_DIR comes from tests/CMakeLists.txt: __FILE__ may be relative (ccache's base_dir
+// rewriting, -ffile-prefix-map), so it cannot locate the source tree.
 const std::filesystem::path module_path =
-    std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "cmake" /
-    "vmm_codesign.cmake";
+    std::filesystem::path(VMM_SOURCE_DIR) / "cmake" / "vmm_codesign.cmake";
 
 std::string read_all(const std::filesystem::path& path) {
   std::ifstream in(path);
