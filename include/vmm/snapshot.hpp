@@ -1,9 +1,18 @@
 // vmm: the snapshot bundle's manifest. A bundle is a directory holding manifest.json and the
 // backend's state file; VirtualMachine::save() writes it, restore() checks it.
+//
+// Integrity: since format version 2 the manifest records an XXH3-128 digest of every other
+// file in the bundle (the state file). restore() reads the state file once to verify it before
+// the hypervisor starts and refuses a mismatch with Errc::io naming the file: the bytes read
+// back are not the bytes written (storage damage, a torn copy). It detects damage, not
+// tampering (whoever can rewrite the state file can rewrite the manifest too). Bundles of
+// format version 1 (no digests) still restore, unverified, with a warning in the log: refusing
+// them would make every VM saved before this change unusable.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,7 +22,8 @@
 namespace vmm {
 
 struct SnapshotManifest {
-  static constexpr int current_format_version = 1;
+  static constexpr int current_format_version = 2;
+  static constexpr int oldest_format_version = 1;  // read, never written
 
   int format_version = current_format_version;
   std::string backend;     // "qemu" or "virtualization_framework"
@@ -21,6 +31,9 @@ struct SnapshotManifest {
   std::string state_file;  // file name inside the bundle
   std::string created_at;  // UTC, ISO 8601
   std::string library_version;
+  // File name inside the bundle -> "xxh3-128:<32 hex digits>", for every file but
+  // manifest.json. Empty only for format version 1.
+  std::map<std::string, std::string> digests;
 
   // Convenience views of config, as the manifest records them.
   const std::vector<std::uint8_t>& machine_identifier() const {
