@@ -273,8 +273,38 @@ TEST_F(VirtualMachineTest, SavesRepeatedlyFromOnePauseAndAfterFailures) {
   const long saved_at = console_.last_counter();
   const auto a = dir_.path() / "a";
   const auto b = dir_.path() / "b";
+  const auto c = dir_.path() / "c";
+
+  // Out of space on a small tmpfs: io naming the state file, nothing left, the space free.
+  // The first save streams from QEMU (whose migration then fails and leaves it in
+  // postmigrate); a save after a successful one copies that one's file: both must behave.
+  const auto small = dir_.path() / "small";
+  std::filesystem::create_directory(small);
+  ASSERT_EQ(std::system(("mount -t tmpfs -o size=4m vmm-test " + small.string()).c_str()), 0)
+      << "the test needs root to mount a tmpfs";
+  struct statvfs empty {};
+  ASSERT_EQ(::statvfs(small.c_str(), &empty), 0);
+  const auto expect_out_of_space = [&](const std::string& name) {
+    SCOPED_TRACE(name);
+    auto full = vm_->save(small / name).get();
+    struct statvfs after {};
+    ASSERT_EQ(::statvfs(small.c_str(), &after), 0);
+    ASSERT_FALSE(full) << "4 MiB cannot hold the guest's state";
+    EXPECT_EQ(full.error().code(), Errc::io) << full.error().to_string();
+    EXPECT_THAT(full.error().message(), HasSubstr((small / name).string()));
+    EXPECT_THAT(full.error().message(), HasSubstr("No space left on device"));
+    EXPECT_EQ(full.error().message().find('\n'), std::string::npos);
+    EXPECT_THAT(listing(small), ::testing::IsEmpty());
+    EXPECT_EQ(after.f_bfree, empty.f_bfree) << "the failed save still holds space";
+    EXPECT_EQ(vm_->state(), VmState::paused);
+  };
+  expect_out_of_space("streamed");
+  // After the failed migration: saves again (QEMU leaves postmigrate first).
   auto first = vm_->save(a).get();
   ASSERT_TRUE(first) << first.error().to_string();
+  expect_out_of_space("copied");
+  std::system(("umount " + small.string()).c_str());
+
   auto again = vm_->save(a).get();  // the same bundle again
   ASSERT_TRUE(again) << again.error().to_string();
   auto other = vm_->save(b).get();  // and a new one
@@ -295,34 +325,9 @@ TEST_F(VirtualMachineTest, SavesRepeatedlyFromOnePauseAndAfterFailures) {
   EXPECT_EQ(vm_->state(), VmState::paused);
   EXPECT_EQ(read_file(a / "manifest.json"), manifest_before);
   EXPECT_EQ(listing(a), files_before);
-  EXPECT_EQ(listing(dir_.path()).size(), 2u) << "a staging directory was left behind";
-  auto retried = vm_->save(a).get();
+  EXPECT_EQ(listing(dir_.path()).size(), 3u) << "a staging directory was left behind";
+  auto retried = vm_->save(c).get();
   ASSERT_TRUE(retried) << retried.error().to_string();
-
-  // Out of space on a small tmpfs: io naming the state file, nothing left, the space free.
-  // QEMU's migration fails with it, so the next save must first leave QEMU's postmigrate.
-  const auto small = dir_.path() / "small";
-  std::filesystem::create_directory(small);
-  ASSERT_EQ(std::system(("mount -t tmpfs -o size=4m vmm-test " + small.string()).c_str()), 0)
-      << "the test needs root to mount a tmpfs";
-  struct statvfs empty {};
-  ASSERT_EQ(::statvfs(small.c_str(), &empty), 0);
-  auto full = vm_->save(small / "snap").get();
-  struct statvfs after {};
-  ASSERT_EQ(::statvfs(small.c_str(), &after), 0);
-  const auto leftovers = listing(small);
-  std::system(("umount " + small.string()).c_str());
-  ASSERT_FALSE(full) << "4 MiB cannot hold the guest's state";
-  EXPECT_EQ(full.error().code(), Errc::io) << full.error().to_string();
-  EXPECT_THAT(full.error().message(), HasSubstr((small / "snap").string()));
-  EXPECT_THAT(full.error().message(), HasSubstr("No space left on device"));
-  EXPECT_EQ(full.error().message().find('\n'), std::string::npos);
-  EXPECT_THAT(leftovers, ::testing::IsEmpty());
-  EXPECT_EQ(after.f_bfree, empty.f_bfree) << "the failed save still holds space";
-  EXPECT_EQ(vm_->state(), VmState::paused);
-  const auto c = dir_.path() / "c";
-  auto after_failure = vm_->save(c).get();
-  ASSERT_TRUE(after_failure) << after_failure.error().to_string();
 
   // A flipped byte at 3/4 of a state file is refused at restore, naming the file, before QEMU.
   const auto damaged = dir_.path() / "damaged";
