@@ -111,31 +111,24 @@ void VirtualMachine::Impl::save_written(std::uint64_t id, const fs::path& bundle
   // The engine hashed the state file while writing it; an engine that cannot (the framework
   // writes the file itself) costs one read back here.
   auto digest = engine_->saved_state_digest();
-  if (!digest) {
-    auto computed = detail::digest_file(staging / state_file);
-    if (!computed) {
-      detail::remove_staging_directory(staging);
-      std::lock_guard lock(mutex_);
-      in_flight_->committing = false;
-      if (closed_) {
-        in_flight_->outcome = Result<void>(in_operation("save", computed.error()));
-        commit_finished_.notify_all();
-        return;
-      }
-      return finish_locked(in_operation("save", computed.error()));
-    }
-    digest = std::move(*computed);
+  Result<std::string> hashed = digest ? Result<std::string>(std::move(*digest))
+                                      : detail::digest_file(staging / state_file);
+  Result<void> committed;
+  if (!hashed) {
+    detail::remove_staging_directory(staging);
+    committed = Unexpected(in_operation("save", hashed.error()));
+  } else {
+    const SnapshotManifest manifest{
+        .format_version = SnapshotManifest::current_format_version,
+        .backend = engine_name_,
+        .config = config_,
+        .state_file = state_file,
+        .created_at = detail::utc_timestamp_now(),
+        .library_version = version_string,
+        .digests = {{state_file, std::move(*hashed)}},
+    };
+    committed = detail::commit_bundle(staging, bundle, manifest);
   }
-  const SnapshotManifest manifest{
-      .format_version = SnapshotManifest::current_format_version,
-      .backend = engine_name_,
-      .config = config_,
-      .state_file = state_file,
-      .created_at = detail::utc_timestamp_now(),
-      .library_version = version_string,
-      .digests = {{state_file, std::move(*digest)}},
-  };
-  auto committed = detail::commit_bundle(staging, bundle, manifest);
   std::lock_guard lock(mutex_);
   in_flight_->committing = false;
   if (closed_) {
