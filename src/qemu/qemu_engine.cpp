@@ -281,48 +281,11 @@ class Core : public std::enable_shared_from_this<Core> {
     return {};
   }
 
-  // Copies the held state file (copy_file_range: a reflink or in-kernel copy where the
-  // filesystem can) instead of running the guest's migration again.
+  // Copies the held state file instead of running the guest's migration again.
   Result<void> copy_last_save(const std::filesystem::path& state_file) {
-    FileDescriptor file(
-        ::open(state_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!file) {
-      return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                        fmt::format("cannot create the state file {}: {}", state_file.string(),
-                                    errno_text()));
-    }
-    loff_t in_offset = 0;
-    ssize_t n = 0;
-    do {
-      n = ::copy_file_range(last_save_.get(), &in_offset, file.get(), nullptr, 1 << 30, 0);
-    } while (n > 0 || (n < 0 && errno == EINTR));
-    // Another filesystem (EXDEV) or one without copy_file_range: copy through a buffer.
-    if (n < 0 && in_offset == 0 &&
-        (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
-      n = copy_through_buffer(last_save_.get(), file.get());
-    }
-    if (n < 0 || ::fsync(file.get()) != 0) {
-      const std::string reason = errno_text();
-      [[maybe_unused]] const int rc = ::ftruncate(file.get(), 0);  // frees the space now
-      ::unlink(state_file.c_str());
-      return make_error(Errc::io, fmt::format("cannot write the state file {}: {}",
-                                              state_file.string(), reason));
-    }
+    if (auto copied = copy_state_file(last_save_.get(), state_file); !copied) return copied;
     saved_digest_ = last_save_digest_;
     return {};
-  }
-
-  // Copies `from` (from its start) to the end of `to`; -1 with errno on failure, else 0.
-  static ssize_t copy_through_buffer(int from, int to) {
-    std::vector<char> buffer(1 << 20);
-    off_t offset = 0;
-    for (;;) {
-      const ssize_t n = ::pread(from, buffer.data(), buffer.size(), offset);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return n;
-      if (!write_all(to, buffer.data(), static_cast<std::size_t>(n))) return -1;
-      offset += n;
-    }
   }
 
   // `cont` then `stop`: the only way out of postmigrate. The guest runs for the moment

@@ -191,6 +191,55 @@ void StateFileWriter::abandon() noexcept {
   }
 }
 
+namespace {
+
+// Copies `from` (from its start) to the end of `to`; -1 with errno on failure, else 0.
+ssize_t copy_through_buffer(int from, int to) {
+  std::vector<char> buffer(chunk_size);
+  off_t offset = 0;
+  for (;;) {
+    const ssize_t n = ::pread(from, buffer.data(), buffer.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(to, buffer.data() + done, static_cast<std::size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return -1;
+      done += w;
+    }
+    offset += n;
+  }
+}
+
+}  // namespace
+
+Result<void> copy_state_file(int from, const std::filesystem::path& path) {
+  FileDescriptor file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!file) {
+    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
+                      fmt::format("cannot create the state file {}: {}", path.string(),
+                                  std::strerror(errno)));
+  }
+  loff_t in_offset = 0;
+  ssize_t n = 0;
+  do {
+    n = ::copy_file_range(from, &in_offset, file.get(), nullptr, 1 << 30, 0);
+  } while (n > 0 || (n < 0 && errno == EINTR));
+  // Another filesystem (EXDEV) or one without copy_file_range: copy through a buffer.
+  if (n < 0 && in_offset == 0 &&
+      (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+    n = copy_through_buffer(from, file.get());
+  }
+  if (n < 0 || ::fsync(file.get()) != 0) {
+    const int err = errno;
+    [[maybe_unused]] const int rc = ::ftruncate(file.get(), 0);  // frees the space now
+    ::unlink(path.c_str());
+    return make_error(Errc::io, fmt::format("cannot write the state file {}: {}", path.string(),
+                                            std::strerror(err)));
+  }
+  return {};
+}
+
 }  // namespace vmm::qemu
 
 #endif  // __linux__

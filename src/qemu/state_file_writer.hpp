@@ -51,4 +51,9 @@ class StateFileWriter {
   std::unique_ptr<State> state_;
 };
 
+// Creates `path` (which must not exist) as a copy of the open file `from`: copy_file_range (a
+// reflink or in-kernel copy where the filesystem can), through a buffer across filesystems.
+// On failure the file is truncated and removed; io errors name it.
+Result<void> copy_state_file(int from, const std::filesystem::path& path);
+
 }  // namespace vmm::qemu
