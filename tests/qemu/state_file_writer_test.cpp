@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -41,7 +42,7 @@ TEST_F(StateFileWriterTest, WritesTheStreamAndItsDigest) {
   ASSERT_TRUE(writer) << writer.error().to_string();
   // More than the pipe holds, in odd pieces, from the "QEMU" end.
   std::string data;
-  for (int i = 0; data.size() < (3u << 20); ++i) data += std::to_string(i * 7919) + ",";
+  for (std::uint64_t i = 0; data.size() < (3u << 20); ++i) data += std::to_string(i * 7919) + ",";
   const int end = ::dup((*writer)->qemu_end());
   (*writer)->close_qemu_end();
   std::thread qemu([&] {
