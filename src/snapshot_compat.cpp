@@ -17,8 +17,9 @@ Unexpected mismatch(const std::string& field, const std::string& snapshot,
 }
 
 std::string count_of(std::size_t n) { return std::to_string(n); }
+// `what` carries its article ("an entropy device").
 std::string presence(bool present, const char* what) {
-  return present ? std::string("a ") + what : std::string("none");
+  return present ? std::string(what) : std::string("none");
 }
 std::string quoted(const std::filesystem::path& path) { return "\"" + path.string() + "\""; }
 std::string yes_no(bool value) { return value ? "true" : "false"; }
@@ -106,16 +107,16 @@ Result<void> compare_shares(const VmConfig& saved, const VmConfig& ours) {
 
 Result<void> compare_other_devices(const VmConfig& saved, const VmConfig& ours) {
   if (saved.vsock().has_value() != ours.vsock().has_value()) {
-    return mismatch("vsock", presence(saved.vsock().has_value(), "vsock device"),
-                    presence(ours.vsock().has_value(), "vsock device"));
+    return mismatch("vsock", presence(saved.vsock().has_value(), "a vsock device"),
+                    presence(ours.vsock().has_value(), "a vsock device"));
   }
   if (saved.balloon().has_value() != ours.balloon().has_value()) {
-    return mismatch("balloon", presence(saved.balloon().has_value(), "memory balloon"),
-                    presence(ours.balloon().has_value(), "memory balloon"));
+    return mismatch("balloon", presence(saved.balloon().has_value(), "a memory balloon"),
+                    presence(ours.balloon().has_value(), "a memory balloon"));
   }
   if (saved.entropy() != ours.entropy()) {
-    return mismatch("entropy", presence(saved.entropy(), "entropy device"),
-                    presence(ours.entropy(), "entropy device"));
+    return mismatch("entropy", presence(saved.entropy(), "an entropy device"),
+                    presence(ours.entropy(), "an entropy device"));
   }
   if (saved.rosetta_tag() != ours.rosetta_tag()) {
     return mismatch("rosetta", saved.rosetta_tag() ? "tag " + *saved.rosetta_tag() : "none",
