@@ -144,8 +144,8 @@ Result<void> compare_serial_port(const SnapshotManifest& manifest, const VmConfi
   const bool saved_port = manifest.serial_port.value_or(has_serial(manifest.config));
   const bool our_port = serial_port.value_or(has_serial(ours));
   if (saved_port == our_port) return {};
-  return mismatch("serial", presence(saved_port, "serial console port"),
-                  presence(our_port, "serial console port") +
+  return mismatch("serial", presence(saved_port, "a serial console port"),
+                  presence(our_port, "a serial console port") +
                       " (a serial port exists when serial is set or, on "
                       "Virtualization.framework, when on_console_line is set)");
 }
@@ -158,6 +158,15 @@ Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
   if (manifest.backend != backend_name) {
     return make_error(Errc::invalid_config, "restore: snapshot was made by " + manifest.backend +
                                                 ", this VM uses " + std::string(backend_name));
+  }
+  // Format 1 QEMU bundles predate the virtio console (hvc0) that every QEMU machine now has:
+  // QEMU would refuse the state with an opaque device error after starting, so say why here.
+  if (manifest.backend == "qemu" && manifest.format_version < 2) {
+    return make_error(Errc::invalid_config,
+                      "restore: this QEMU snapshot was written by vmm " + manifest.library_version +
+                          " (manifest format " + std::to_string(manifest.format_version) +
+                          "), before QEMU machines gained their virtio console (hvc0); QEMU "
+                          "cannot load it into this machine: start the VM afresh");
   }
   const VmConfig& saved = manifest.config;
   if (saved.machine_identifier() != config.machine_identifier()) {

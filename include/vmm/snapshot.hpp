@@ -6,8 +6,10 @@
 // the hypervisor starts and refuses a mismatch with Errc::io naming the file: the bytes read
 // back are not the bytes written (storage damage, a torn copy). It detects damage, not
 // tampering (whoever can rewrite the state file can rewrite the manifest too). Bundles of
-// format version 1 (no digests) still restore, unverified, with a warning in the log: refusing
-// them would make every VM saved before this change unusable.
+// format version 1 (no digests) still restore on Virtualization.framework, unverified, with a
+// warning in the log: refusing them would make every VM saved before this change unusable.
+// Format 1 QEMU bundles are refused (invalid_config, saying why): QEMU machines have since
+// gained a virtio console, and QEMU cannot load a state saved without it.
 #pragma once
 
 #include <cstdint>

@@ -133,7 +133,8 @@ class VirtualMachine {
   // Restores a stopped VM from `bundle`; refused before any hypervisor call if the manifest does
   // not match this VM's config, or (`io`, naming the file) if the state file does not match the
   // digest the manifest records; this reads the state file once, on the calling thread. A
-  // bundle from before digests (manifest format 1) restores unverified, with a logged warning.
+  // bundle from before digests (manifest format 1) restores unverified, with a logged warning
+  // (on Virtualization.framework; a format 1 QEMU bundle is refused, see vmm/snapshot.hpp).
   // On success the VM is paused: resume() continues it.
   void restore(std::filesystem::path bundle, Completion done);
 

@@ -337,7 +337,9 @@ TEST_F(Restore, ADamagedStateFileIsRefusedBeforeTheEngineNamingIt) {
   EXPECT_EQ(target->vm->state(), VmState::stopped);
 }
 
-// A bundle from before digests (format 1) restores, unverified (a warning is logged).
+// A bundle from before digests (format 1) restores, unverified (a warning is logged), where
+// the backend's devices did not change since (Virtualization.framework; format 1 QEMU bundles
+// are refused: Compat.FormatOneQemuBundleIsRefusedSayingWhy).
 TEST_F(Restore, AFormatOneBundleRestoresWithoutADigest) {
   std::string text;
   {
@@ -346,12 +348,16 @@ TEST_F(Restore, AFormatOneBundleRestoresWithoutADigest) {
   }
   auto document = nlohmann::json::parse(text);
   document["format_version"] = 1;
+  document["backend"] = "virtualization_framework";
   document.erase("digests");
   std::ofstream(bundle_ / "manifest.json", std::ios::trunc) << document.dump(2);
-  auto target = other(base_config(dir_));
-  const auto result = await(target->vm->restore(bundle_));
+  auto control = std::make_shared<FakeEngineControl>();
+  control->set_backend_name("virtualization_framework");
+  auto target = detail::make_virtual_machine(FakeEngine::make(base_config(dir_), control),
+                                             Backend::virtualization_framework);
+  const auto result = await(target->restore(bundle_));
   ASSERT_TRUE(result) << result.error().to_string();
-  EXPECT_EQ(target->control->count("restore"), 1u);
+  EXPECT_EQ(control->count("restore"), 1u);
 }
 
 TEST_F(Restore, MalformedManifestIsRefusedNamingTheJsonPath) {

@@ -95,6 +95,21 @@ TEST_F(Compat, OtherBackendIsRefusedFirst) {
             "restore: snapshot was made by qemu, this VM uses virtualization_framework");
 }
 
+// vmm 0.1.0's QEMU machines had no virtio console: QEMU cannot load their state any more.
+TEST_F(Compat, FormatOneQemuBundleIsRefusedSayingWhy) {
+  auto manifest = saved({}, "qemu");
+  manifest.format_version = 1;
+  auto result = detail::check_snapshot_compatible(manifest, "qemu", build({}));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), Errc::invalid_config);
+  EXPECT_THAT(result.error().message(), ::testing::HasSubstr("manifest format 1"));
+  EXPECT_THAT(result.error().message(), ::testing::HasSubstr("virtio console (hvc0)"));
+  // The same bundle from Virtualization.framework, whose devices did not change, is accepted.
+  auto vz = saved({}, "virtualization_framework");
+  vz.format_version = 1;
+  EXPECT_TRUE(detail::check_snapshot_compatible(vz, "virtualization_framework", build({})));
+}
+
 TEST_F(Compat, MachineIdentifierIsCheckedBeforeMacs) {
   Shape other;
   other.machine_id = 0x43;
