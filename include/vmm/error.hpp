@@ -184,7 +184,7 @@ class [[nodiscard]] Result {
     if (!self.has_value()) return Result<U>(error_of(std::forward<Self>(self)));
     if constexpr (std::is_void_v<U>) {
       std::invoke(std::forward<F>(f), value_of(std::forward<Self>(self)));
-      return Result<void>();
+      return Result<U>();  // Result<void>, named through U so that it is looked up later
     } else {
       return Result<U>(std::in_place,
                        std::invoke(std::forward<F>(f), value_of(std::forward<Self>(self))));
