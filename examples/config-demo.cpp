@@ -12,6 +12,7 @@
 #include <stdlib.h>  // mkdtemp
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -19,7 +20,10 @@
 #include <system_error>
 #include <vector>
 
+#include <vmm/format.hpp>
 #include <vmm/vmm.hpp>
+
+#include "cli_args.hpp"
 
 namespace fs = std::filesystem;
 
@@ -79,17 +83,37 @@ bool rejected(std::string_view what, const vmm::Result<T>& result) {
   return result.error().code() == vmm::Errc::invalid_config;
 }
 
+void print_usage(std::FILE* to) {
+  fmt::print(to,
+             "usage: config-demo [KERNEL]\n"
+             "builds, saves, reloads and breaks a configuration of 2 vCPUs, 1GiB, a NAT network, "
+             "a disk,\na shared directory, entropy and a balloon, console on hvc0, kernel command "
+             "line \"console=hvc0 root=/dev/vda quiet\";\nwithout KERNEL a stand-in file is "
+             "used (builder defaults: 2 vCPUs, 1GiB, no network)\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto args = vmm_examples::parse_args({{}, {}, 1}, argc, argv);
+  if (!args) {
+    fmt::print(stderr, "config-demo: {}\n", args.error().message());
+    print_usage(stderr);
+    return 2;
+  }
+  if (args->help) {
+    print_usage(stdout);
+    return 0;
+  }
   const TempDir temp;
   if (temp.path().empty()) {
     fmt::print(stderr, "config-demo: cannot create a temporary directory\n");
     return 1;
   }
   const fs::path dir = temp.path();
-  fs::path kernel = argc > 1 ? fs::path(argv[1]) : dir / "vmlinuz";
-  if (argc <= 1 && !create_file(kernel, 4096)) {
+  const bool own_kernel = !args->positionals.empty();
+  fs::path kernel = own_kernel ? fs::path(args->positionals.front()) : dir / "vmlinuz";
+  if (!own_kernel && !create_file(kernel, 4096)) {
     fmt::print(stderr, "config-demo: cannot create {}\n", kernel.string());
     return 1;
   }

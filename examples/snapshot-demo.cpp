@@ -7,12 +7,14 @@
 //
 // The guest is the test guest of scripts/guest-assets.sh: it prints VMM-GUEST-READY, then
 // "VMM-COUNTER <n>" every 200 ms.
+#include <vmm/format.hpp>
 #include <vmm/vmm.hpp>
+
+#include "cli_args.hpp"
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -29,48 +31,67 @@ struct Options {
   std::filesystem::path kernel;
   std::filesystem::path initrd;
   std::filesystem::path bundle;
+  bool keep_bundle = false;  // --bundle given: the user wants the snapshot afterwards
   vmm::Size memory = vmm::Size::mib(256);
   std::uint32_t cpus = 1;
   vmm::Acceleration acceleration = vmm::Acceleration::automatic;
+  bool help = false;
 };
 
-[[noreturn]] void usage(std::string_view problem) {
-  std::fprintf(stderr,
-               "snapshot-demo: %.*s\nusage: snapshot-demo --kernel FILE --initrd FILE [--bundle DIR] "
-               "[--memory SIZE] [--cpus N] [--accel auto|kvm|tcg]\n",
-               static_cast<int>(problem.size()), problem.data());
-  std::exit(2);
+constexpr const char* cmdline = "console=hvc0 quiet panic=-1";
+
+void print_usage(std::FILE* to) {
+  fmt::print(to,
+             "usage: snapshot-demo --kernel FILE --initrd FILE [--bundle DIR] [--memory SIZE] "
+             "[--cpus N] [--accel auto|kvm|tcg]\n"
+             "defaults: --cpus 1, --memory 256MiB, --accel auto, no network, console on hvc0 "
+             "(virtio console),\n"
+             "          kernel command line \"{}\"; without --bundle the snapshot goes to a "
+             "temporary directory and is deleted at the end\n",
+             cmdline);
 }
 
-Options parse_options(int argc, char** argv) {
+vmm::Result<Options> parse_options(int argc, char** argv) {
+  const vmm_examples::FlagSpec spec{
+      {"--kernel", "--initrd", "--bundle", "--memory", "--cpus", "--accel"}, {}};
+  auto parsed = vmm_examples::parse_args(spec, argc, argv);
+  if (!parsed) return std::move(parsed).error();
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (i + 1 >= argc) usage(fmt::format("{} needs a value", flag));
-    const std::string value = argv[++i];
+  options.help = parsed->help;
+  if (options.help) return options;
+  const auto bad = [](std::string message) {
+    return vmm::make_error(vmm::Errc::invalid_config, std::move(message));
+  };
+  for (const auto& [flag, value] : parsed->flags) {
     if (flag == "--kernel") {
       options.kernel = value;
     } else if (flag == "--initrd") {
       options.initrd = value;
     } else if (flag == "--bundle") {
       options.bundle = value;
+      options.keep_bundle = true;
     } else if (flag == "--memory") {
-      auto size = vmm::Size::parse(value);
-      if (!size) usage(size.error().message());
+      auto size = vmm_examples::parse_size(flag, value);
+      if (!size) return std::move(size).error();
       options.memory = *size;
     } else if (flag == "--cpus") {
-      options.cpus = static_cast<std::uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
+      auto cpus = vmm_examples::parse_u32(flag, value, 1);
+      if (!cpus) return std::move(cpus).error();
+      options.cpus = *cpus;
     } else if (flag == "--accel") {
       if (value == "kvm") options.acceleration = vmm::Acceleration::kvm;
       else if (value == "tcg") options.acceleration = vmm::Acceleration::tcg;
-      else if (value != "auto") usage("--accel takes auto, kvm or tcg");
-    } else {
-      usage(fmt::format("unknown flag {}", flag));
+      else if (value != "auto") return bad("--accel takes auto, kvm or tcg");
     }
   }
-  if (options.kernel.empty() || options.initrd.empty()) usage("--kernel and --initrd are required");
-  if (options.bundle.empty())
+  if (options.kernel.empty() || options.initrd.empty())
+    return bad("--kernel and --initrd are required");
+  if (options.keep_bundle) {
+    if (auto ok = vmm_examples::check_bundle_parent(options.bundle); !ok)
+      return std::move(ok).error();
+  } else {
     options.bundle = std::filesystem::temp_directory_path() / "vmm-snapshot-demo.bundle";
+  }
   return options;
 }
 
@@ -116,27 +137,39 @@ class GuestWatch {
   long last_counter_ = -1;
 };
 
-// Runs one lifecycle step and prints how long it took; exits on failure.
-void step(std::string_view name, std::future<vmm::Result<void>> operation) {
+// Runs one lifecycle step and prints how long it took; false on failure (main returns then,
+// so that the VM's destructor removes its working directory).
+bool step(std::string_view name, std::future<vmm::Result<void>> operation) {
   const auto begin = Clock::now();
   auto result = operation.get();
   const auto ms = std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
   if (!result) {
     fmt::print("{:<8} FAILED after {:.1f} ms: {}\n", name, ms, result.error());
-    std::exit(1);
+    return false;
   }
   fmt::print("{:<8} done in {:.1f} ms\n", name, ms);
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto options = parse_options(argc, argv);
+  const auto parsed = parse_options(argc, argv);
+  if (!parsed) {
+    fmt::print(stderr, "snapshot-demo: {}\n", parsed.error().message());
+    print_usage(stderr);
+    return 2;
+  }
+  const auto& options = *parsed;
+  if (options.help) {
+    print_usage(stdout);
+    return 0;
+  }
 
   auto config = vmm::VmConfig::builder()
                     .cpus(options.cpus)
                     .memory(options.memory)
-                    .linux_boot(options.kernel, options.initrd, "console=hvc0 quiet panic=-1")
+                    .linux_boot(options.kernel, options.initrd, cmdline)
                     .build();
   if (!config) {
     fmt::print(stderr, "config: {}\n", config.error());
@@ -159,32 +192,36 @@ int main(int argc, char** argv) {
   });
   fmt::print("backend  {}\n", vm->backend());
 
-  step("start", vm->start());
+  if (!step("start", vm->start())) return 1;
   if (!guest.wait_ready(1, 120s) || !guest.wait_counter_above(2, 60s)) {
     fmt::print("the guest did not come up\n");
     return 1;
   }
-  step("pause", vm->pause());
+  if (!step("pause", vm->pause())) return 1;
   // Lines already on their way from the serial port before the pause may still arrive.
   std::this_thread::sleep_for(300ms);
   const long saved_at = guest.last_counter();
   fmt::print("paused   guest counter is at {}\n", saved_at);
 
-  step("save", vm->save(options.bundle));
-  step("stop", vm->stop());
-  step("restore", vm->restore(options.bundle));
-  step("resume", vm->resume());
+  if (!step("save", vm->save(options.bundle))) return 1;
+  if (!step("stop", vm->stop())) return 1;
+  if (!step("restore", vm->restore(options.bundle))) return 1;
+  if (!step("resume", vm->resume())) return 1;
 
   const auto next = guest.wait_counter_above(saved_at, 30s);
   const bool rebooted = guest.ready_count() > 1;
-  step("stop", vm->stop());
+  if (!step("stop", vm->stop())) return 1;
 
   if (!next || rebooted) {
     fmt::print("FAIL     the guest {} after restore\n", rebooted ? "rebooted" : "printed nothing");
     return 1;
   }
   fmt::print("OK       counter continued from {} to {} after restore (no reboot)\n", saved_at, *next);
-  std::error_code ec;
-  std::filesystem::remove_all(options.bundle, ec);
+  if (options.keep_bundle) {
+    fmt::print("snapshot kept in {}\n", options.bundle.string());
+  } else {
+    std::error_code ec;
+    std::filesystem::remove_all(options.bundle, ec);
+  }
   return 0;
 }

@@ -7,7 +7,10 @@
 //           [--stop-after SECONDS] [--backend auto|qemu|vz] [--accel auto|kvm|tcg]
 //   vmm-run --config vm.json [--stop-after SECONDS]
 //   vmm-run ... --print-config     (prints the validated config as JSON and exits)
+#include <vmm/format.hpp>
 #include <vmm/vmm.hpp>
+
+#include "cli_args.hpp"
 
 #include <signal.h>
 
@@ -16,10 +19,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -28,79 +29,93 @@ namespace {
 
 using namespace std::chrono_literals;
 
-[[noreturn]] void usage(std::string_view problem) {
-  fmt::print(stderr,
-             "vmm-run: {}\nusage: vmm-run (--kernel FILE [--initrd FILE] [--cmdline TEXT] "
-             "[--cpus N] [--memory SIZE] [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]... | "
-             "--config FILE) [--stop-after SECONDS] [--backend auto|qemu|vz] "
-             "[--accel auto|kvm|tcg] [--print-config]\n",
-             problem);
-  std::exit(2);
+constexpr const char* default_cmdline = "console=hvc0 panic=-1";  // the virtio console
+
+void print_usage(std::FILE* to) {
+  fmt::print(to,
+             "usage: vmm-run (--kernel FILE [--initrd FILE] [--cmdline TEXT] [--cpus N] "
+             "[--memory SIZE]\n"
+             "                [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]... | --config FILE)\n"
+             "               [--stop-after SECONDS] [--backend auto|qemu|vz] "
+             "[--accel auto|kvm|tcg] [--print-config]\n"
+             "defaults: --cpus 2, --memory 1GiB, no network, console on hvc0 (virtio console) "
+             "streamed to stdout,\n"
+             "          --cmdline \"{}\", --backend auto, --accel auto, runs until the guest "
+             "stops or Ctrl-C\n",
+             default_cmdline);
 }
 
 struct Options {
   vmm::VmConfigBuilder builder = vmm::VmConfig::builder();
   std::optional<std::string> config_file;
-  bool have_kernel = false;
   std::optional<std::chrono::seconds> stop_after;
   vmm::CreateOptions create;
   bool print_config = false;
+  bool help = false;
 };
 
-Options parse_options(int argc, char** argv) {
+const vmm_examples::FlagSpec flags{
+    {"--kernel", "--initrd", "--cmdline", "--config", "--cpus", "--memory", "--disk", "--share",
+     "--stop-after", "--backend", "--accel"},
+    {"--nat", "--print-config"}};
+
+vmm::Result<Options> parse_options(int argc, char** argv) {
+  auto parsed = vmm_examples::parse_args(flags, argc, argv);
+  if (!parsed) return std::move(parsed).error();
   Options o;
+  o.help = parsed->help;
+  if (o.help) return o;
+  const auto bad = [](std::string message) {
+    return vmm::make_error(vmm::Errc::invalid_config, std::move(message));
+  };
   std::optional<std::string> kernel, initrd;
-  std::string cmdline = "console=hvc0 panic=-1";  // the virtio console, on every backend
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--nat") { o.builder.nat_network(); continue; }
-    if (flag == "--print-config") { o.print_config = true; continue; }
-    if (i + 1 >= argc) usage(fmt::format("{} needs a value", flag));
-    const std::string value = argv[++i];
-    if (flag == "--kernel") kernel = value;
+  std::string cmdline = default_cmdline;
+  for (const auto& [flag, value] : parsed->flags) {
+    if (flag == "--nat") o.builder.nat_network();
+    else if (flag == "--print-config") o.print_config = true;
+    else if (flag == "--kernel") kernel = value;
     else if (flag == "--initrd") initrd = value;
     else if (flag == "--cmdline") cmdline = value;
     else if (flag == "--config") o.config_file = value;
-    else if (flag == "--cpus") o.builder.cpus(static_cast<std::uint32_t>(std::stoul(value)));
-    else if (flag == "--memory") {
-      auto size = vmm::Size::parse(value);
-      if (!size) usage(size.error().message());
+    else if (flag == "--cpus") {
+      auto cpus = vmm_examples::parse_u32(flag, value, 1);
+      if (!cpus) return std::move(cpus).error();
+      o.builder.cpus(*cpus);
+    } else if (flag == "--memory") {
+      auto size = vmm_examples::parse_size(flag, value);
+      if (!size) return std::move(size).error();
       o.builder.memory(*size);
     } else if (flag == "--disk") {
       const bool read_only = value.size() > 3 && value.ends_with(":ro");
       o.builder.disk(read_only ? value.substr(0, value.size() - 3) : value, read_only);
     } else if (flag == "--share") {
       const auto colon = value.find(':');
-      if (colon == std::string::npos) usage("--share takes TAG:DIR");
+      if (colon == std::string::npos) return bad("--share takes TAG:DIR");
       o.builder.share(value.substr(0, colon), value.substr(colon + 1));
     } else if (flag == "--stop-after") {
-      o.stop_after = std::chrono::seconds(std::stol(value));
+      // Up to a year: a bound that keeps the wait's clock arithmetic far from overflow.
+      auto seconds = vmm_examples::parse_number(flag, value, 0, 366ULL * 24 * 3600);
+      if (!seconds) return std::move(seconds).error();
+      o.stop_after = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*seconds));
     } else if (flag == "--backend") {
       if (value == "qemu") o.create.backend = vmm::Backend::qemu;
       else if (value == "vz") o.create.backend = vmm::Backend::virtualization_framework;
-      else if (value != "auto") usage("--backend takes auto, qemu or vz");
+      else if (value != "auto") return bad("--backend takes auto, qemu or vz");
     } else if (flag == "--accel") {
       if (value == "kvm") o.create.qemu.acceleration = vmm::Acceleration::kvm;
       else if (value == "tcg") o.create.qemu.acceleration = vmm::Acceleration::tcg;
-      else if (value != "auto") usage("--accel takes auto, kvm or tcg");
-    } else {
-      usage(fmt::format("unknown flag {}", flag));
+      else if (value != "auto") return bad("--accel takes auto, kvm or tcg");
     }
   }
   if (kernel) o.builder.linux_boot(*kernel, initrd ? std::optional<std::filesystem::path>(*initrd)
                                                    : std::nullopt, cmdline);
-  o.have_kernel = kernel.has_value();
-  if (o.have_kernel == o.config_file.has_value()) usage("give either --kernel or --config");
+  if (kernel.has_value() == o.config_file.has_value()) return bad("give either --kernel or --config");
   return o;
 }
 
 vmm::Result<vmm::VmConfig> load_config(Options& o) {
   if (!o.config_file) return o.builder.build();
-  std::ifstream in(*o.config_file);
-  if (!in) return vmm::make_error(vmm::Errc::not_found, fmt::format("cannot read {}", *o.config_file));
-  std::stringstream text;
-  text << in.rdbuf();
-  return vmm::VmConfig::from_json(text.str());
+  return vmm_examples::load_config_file(*o.config_file);
 }
 
 // Why main should wake up: a signal, the VM stopping on its own, or --stop-after.
@@ -139,7 +154,17 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto options = parse_options(argc, argv);
+  auto parsed = parse_options(argc, argv);
+  if (!parsed) {
+    fmt::print(stderr, "vmm-run: {}\n", parsed.error().message());
+    print_usage(stderr);
+    return 2;
+  }
+  auto& options = *parsed;
+  if (options.help) {
+    print_usage(stdout);
+    return 0;
+  }
   auto config = load_config(options);
   if (!config) {
     fmt::print(stderr, "vmm-run: {}\n", config.error());

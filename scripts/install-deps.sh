@@ -12,17 +12,35 @@ packages=(
 # libFuzzer and the sanitizer runtimes for clang come with this one.
 packages+=(libclang-rt-14-dev)
 
+echo "== packages ==" >&2
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are installed" >&2
+  exit 0
+fi
 
 as_root=()
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
   as_root=(sudo)
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-"${as_root[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# apt's own output (hundreds of dpkg lines) goes to a log that is shown only if apt fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+run_quietly() {
+  if ! "$@" >"$log" 2>&1; then
+    echo "install-deps: failed: $*" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+}
+echo "install-deps: installing ${#missing[@]} packages (about 2-3 minutes on a fresh machine): ${missing[*]}" >&2
+echo "install-deps: apt-get update (about 10 s)" >&2
+run_quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+echo "install-deps: apt-get install" >&2
+run_quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+  --no-install-recommends "${missing[@]}"
+echo "install-deps: done" >&2

@@ -23,12 +23,14 @@ done
 
 "$repo/scripts/install-deps.sh"
 export VMM_GUEST_DIR=${VMM_GUEST_DIR:-$repo/build/guest}
+echo "== test guest ($VMM_GUEST_DIR; about 10 s the first time, then reused) ==" >&2
 "$repo/scripts/guest-assets.sh" "$VMM_GUEST_DIR" >/dev/null
 
 build=${BUILD_DIR:-$repo/build/$variant}
 # CI must fail on a missing package rather than download it.
 fetch=ON
 [ "${CI:-}" = "true" ] && fetch=OFF
+echo "== build ($build; about 5-10 minutes the first time on 2 cores) ==" >&2
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DVMM_FETCH_DEPS=$fetch -DVMM_GUEST_DIR="$VMM_GUEST_DIR" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
@@ -36,4 +38,13 @@ cmake --build "$build" -j"$(nproc)"
 # Sanitizer findings must fail the run, and leaks are findings.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"
+echo "== run (ctest; about 5 minutes, most of it guests booting under TCG) ==" >&2
+status=0
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@" || status=$?
+
+# ctest says "(Skipped)" without the reason: print GoogleTest's skip message for each.
+awk '/^[0-9]+\/[0-9]+ Test: / { name = $3 }
+     /: Skipped$/ { grab = 1; next }
+     /^\[  SKIPPED \]/ { grab = 0 }
+     grab { print "skipped " name ": " $0 }' "$build/Testing/Temporary/LastTest.log" 2>/dev/null >&2 || true
+exit "$status"
