@@ -42,7 +42,8 @@ vmm::vz::HostFacts current_arm_host() {
 }
 
 void check_plan(const vmm::VmConfig& config, const vmm::vz::HostFacts& host, bool console_lines) {
-  const vmm::vz::PlanOptions options{"/tmp/vmm-fuzz-vz", console_lines};
+  const vmm::vz::PlanOptions options{
+      .work_dir = "/tmp/vmm-fuzz-vz", .console_lines = console_lines, .is_block_device = {}};
   const auto plan = vmm::vz::make_plan(config, host, options);
   if (!plan) {
     const auto code = plan.error().code();
