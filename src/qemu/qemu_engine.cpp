@@ -29,8 +29,8 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include "config_access.hpp"
-#include "console_line_splitter.hpp"
+#include "config/access.hpp"
+#include "runtime/console_line_splitter.hpp"
 #include "qemu/command_line.hpp"
 #include "qemu/host.hpp"
 #include "qemu/process.hpp"

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string>
 
-#include "console_line_splitter.hpp"
+#include "runtime/console_line_splitter.hpp"
 
 namespace vmm::vz {
 namespace {

@@ -16,7 +16,7 @@
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vz/host_facts.hpp"
-#include "ipv4_subnet.hpp"
+#include "config/ipv4_subnet.hpp"
 
 namespace vmm::vz {
 

@@ -1,6 +1,6 @@
 // Off Apple platforms there is no Virtualization.framework: the factory says so. The real
 // factory is in vz_engine.mm.
-#include "engine.hpp"
+#include "machine/engine.hpp"
 
 #if !defined(__APPLE__)
 

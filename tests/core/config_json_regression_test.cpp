@@ -2,7 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "snapshot_manifest.hpp"
+#include "snapshot/manifest.hpp"
 #include "vmm/config.hpp"
 
 namespace {

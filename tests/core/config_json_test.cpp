@@ -252,7 +252,7 @@ TEST_F(ConfigJsonTest, MemoryAsAByteCount) {
 }
 
 // A config that build() accepted must serialize. Linux paths, interface names and command lines
-// are bytes, and a tag passes the UTF-8 check of config_validation.cpp while nlohmann::json
+// are bytes, and a tag passes the UTF-8 check of src/config/validation.cpp while nlohmann::json
 // refuses to dump it; either build() rejects such a value or to_json() must write it.
 TEST_F(ConfigJsonTest, AnAcceptedConfigAlwaysSerializes) {
   std::vector<std::pair<std::string, VmConfigBuilder>> cases;

@@ -1,4 +1,4 @@
-// Every rule of src/config_validation.cpp, through VmConfigBuilder::build(): the bad value is
+// Every rule of src/config/validation.cpp, through VmConfigBuilder::build(): the bad value is
 // rejected with invalid_config and a message that starts with the field and quotes the value;
 // the boundary values next to it are accepted.
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <array>
 #include <string>
 
-#include "config_access.hpp"
-#include "config_validation.hpp"
+#include "config/access.hpp"
+#include "config/validation.hpp"
 #include "core/test_support.hpp"
 #include "vmm/config.hpp"
 

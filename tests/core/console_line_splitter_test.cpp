@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "console_line_splitter.hpp"
+#include "runtime/console_line_splitter.hpp"
 
 namespace vmm::detail {
 namespace {

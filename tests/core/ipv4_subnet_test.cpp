@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "ipv4_subnet.hpp"
+#include "config/ipv4_subnet.hpp"
 
 namespace vmm::detail {
 namespace {

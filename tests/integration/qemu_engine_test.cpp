@@ -17,7 +17,7 @@
 #include <mutex>
 #include <thread>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 #include "guest_fixture.hpp"
 
 #if defined(__linux__)  // the QEMU engine runs on Linux only

@@ -5,7 +5,7 @@
 #include <iterator>
 
 #include "lifecycle/test_support.hpp"
-#include "snapshot_bundle.hpp"
+#include "snapshot/bundle.hpp"
 
 namespace vmm::testing {
 namespace {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "lifecycle/test_support.hpp"
-#include "virtual_machine_impl.hpp"
+#include "machine/virtual_machine_impl.hpp"
 
 namespace vmm::testing {
 namespace {

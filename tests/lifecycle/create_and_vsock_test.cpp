@@ -6,9 +6,9 @@
 
 #include <fstream>
 
-#include "backend_selection.hpp"
+#include "machine/backends.hpp"
 #include "lifecycle/test_support.hpp"
-#include "work_directory.hpp"
+#include "runtime/work_directory.hpp"
 
 namespace vmm::testing {
 namespace {

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 
 namespace vmm::testing {
 

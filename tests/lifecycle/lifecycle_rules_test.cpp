@@ -4,7 +4,7 @@
 #include <set>
 #include <utility>
 
-#include "lifecycle_rules.hpp"
+#include "machine/lifecycle_rules.hpp"
 #include "vmm/virtual_machine.hpp"
 
 namespace vmm::detail {

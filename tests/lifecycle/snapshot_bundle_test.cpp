@@ -8,7 +8,7 @@
 #include <map>
 
 #include "lifecycle/test_support.hpp"
-#include "virtual_machine_impl.hpp"
+#include "machine/virtual_machine_impl.hpp"
 #include "vmm/mac_address.hpp"
 #include "vmm/snapshot.hpp"
 #include "vmm/version.hpp"

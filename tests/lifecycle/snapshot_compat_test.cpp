@@ -4,7 +4,7 @@
 #include <gmock/gmock.h>
 
 #include "lifecycle/test_support.hpp"
-#include "snapshot_compat.hpp"
+#include "snapshot/compat.hpp"
 #include "vmm/mac_address.hpp"
 
 namespace vmm::testing {

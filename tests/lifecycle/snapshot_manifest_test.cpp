@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lifecycle/test_support.hpp"
-#include "snapshot_manifest.hpp"
+#include "snapshot/manifest.hpp"
 #include "vmm/snapshot.hpp"
 #include "vmm/version.hpp"
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <vector>
 
-#include "virtual_machine_impl.hpp"
+#include "machine/virtual_machine_impl.hpp"
 #include "vmm/mac_address.hpp"
 
 namespace vmm::testing {

@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 #include "test_support.hpp"
 #include "vmm/vmm.hpp"
 

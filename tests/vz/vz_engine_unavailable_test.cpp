@@ -1,7 +1,7 @@
 // Off Apple platforms the factory must refuse, saying what the backend needs.
 #include <gtest/gtest.h>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 #include "test_support.hpp"
 
 namespace vmm::vz {

@@ -1,5 +1,5 @@
 // vmm internal: state observers.
-#include "state_observers.hpp"
+#include "machine/state_observers.hpp"
 
 #include <utility>
 

@@ -1,10 +1,10 @@
-#include "config_json.hpp"
+#include "config/json.hpp"
 
 #include <fmt/format.h>
 
-#include "config_access.hpp"
-#include "enum_names.hpp"
-#include "json_reader.hpp"
+#include "config/access.hpp"
+#include "config/enum_names.hpp"
+#include "config/json_reader.hpp"
 
 namespace vmm {
 namespace detail {

@@ -1,4 +1,4 @@
-#import "vz/objc_support.h"
+#import "vz/objc/objc_support.h"
 
 #include "vz/vz_errors.hpp"
 

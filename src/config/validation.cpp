@@ -1,4 +1,4 @@
-#include "config_validation.hpp"
+#include "config/validation.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "ipv4_subnet.hpp"
+#include "config/ipv4_subnet.hpp"
 #include "vmm/config.hpp"
 
 namespace vmm::detail {

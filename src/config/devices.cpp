@@ -1,6 +1,6 @@
 #include "vmm/devices.hpp"
 
-#include "enum_names.hpp"
+#include "config/enum_names.hpp"
 
 namespace vmm {
 

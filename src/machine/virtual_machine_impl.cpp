@@ -1,6 +1,6 @@
 // vmm internal: the lifecycle state machine (see virtual_machine_impl.hpp for the threading);
-// save() and restore() live in virtual_machine_snapshot.cpp.
-#include "virtual_machine_impl.hpp"
+// save() and restore() live in src/snapshot/save_restore.cpp.
+#include "machine/virtual_machine_impl.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "snapshot_bundle.hpp"
+#include "snapshot/bundle.hpp"
 #include "vmm/logging.hpp"
 
 namespace vmm {

@@ -1,4 +1,4 @@
-#import "vz/vz_delegates.h"
+#import "vz/objc/vz_delegates.h"
 
 #include <fcntl.h>
 #include <spdlog/logger.h>
@@ -7,7 +7,7 @@
 
 #include "vmm/logging.hpp"
 #include "vz/vz_state.hpp"
-#import "vz/objc_support.h"
+#import "vz/objc/objc_support.h"
 
 namespace {
 // Identifies this file's KVO registration among any others on the same object.

@@ -1,6 +1,6 @@
 // vmm internal: the seam between the portable VirtualMachine core and a backend.
 //
-// The core (src/virtual_machine.cpp) owns the state machine: it checks every transition before
+// The core (src/machine/virtual_machine.cpp) owns the state machine: it checks every transition before
 // calling the engine, runs one operation at a time, and turns engine results and events into
 // state changes and completions. An engine only acts: it performs the operation it is asked for
 // and reports the outcome exactly once through `Done`, on any thread, never while holding a lock

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 #include "vmm/virtual_machine.hpp"
 
 namespace vmm::detail {

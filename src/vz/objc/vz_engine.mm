@@ -18,16 +18,16 @@
 #include <string>
 #include <utility>
 
-#include "config_access.hpp"
-#include "engine.hpp"
+#include "config/access.hpp"
+#include "machine/engine.hpp"
 #include "vmm/logging.hpp"
 #include "vz/console_reader.hpp"
 #include "vz/engine_link.hpp"
 #include "vz/plan.hpp"
-#import "vz/configuration_builder.h"
-#import "vz/host_query.h"
-#import "vz/objc_support.h"
-#import "vz/vz_delegates.h"
+#import "vz/objc/configuration_builder.h"
+#import "vz/objc/host_query.h"
+#import "vz/objc/objc_support.h"
+#import "vz/objc/vz_delegates.h"
 
 namespace vmm::vz {
 namespace {

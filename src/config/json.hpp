@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "config_validation.hpp"
+#include "config/validation.hpp"
 #include "vmm/config.hpp"
 
 namespace vmm::detail {

@@ -1,5 +1,5 @@
 // vmm: snapshot manifests (and the public read_snapshot_manifest).
-#include "snapshot_manifest.hpp"
+#include "snapshot/manifest.hpp"
 
 #include <fmt/format.h>
 
@@ -11,9 +11,9 @@
 #include <system_error>
 #include <utility>
 
-#include "config_json.hpp"
-#include "config_validation.hpp"
-#include "json_reader.hpp"
+#include "config/json.hpp"
+#include "config/validation.hpp"
+#include "config/json_reader.hpp"
 
 namespace vmm {
 namespace detail {

@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "config_validation.hpp"
-#include "random_bytes.hpp"
+#include "config/validation.hpp"
+#include "runtime/random_bytes.hpp"
 #include "vmm/config.hpp"
 
 namespace vmm {

@@ -1,5 +1,5 @@
 // vmm internal: snapshot bundle directories on disk.
-#include "snapshot_bundle.hpp"
+#include "snapshot/bundle.hpp"
 
 #include <fcntl.h>
 #include <stdio.h>   // rename, renameat2
@@ -12,7 +12,7 @@
 #include <system_error>
 #include <vector>
 
-#include "snapshot_manifest.hpp"
+#include "snapshot/manifest.hpp"
 
 namespace vmm::detail {
 

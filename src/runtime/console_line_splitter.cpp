@@ -1,4 +1,4 @@
-#include "console_line_splitter.hpp"
+#include "runtime/console_line_splitter.hpp"
 
 #include <algorithm>
 #include <utility>

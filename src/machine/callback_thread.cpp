@@ -1,5 +1,5 @@
 // vmm internal: the VM's callback thread.
-#include "callback_thread.hpp"
+#include "machine/callback_thread.hpp"
 
 #include <spdlog/spdlog.h>
 

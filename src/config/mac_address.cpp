@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "random_bytes.hpp"
+#include "runtime/random_bytes.hpp"
 
 namespace vmm {
 namespace {

@@ -1,4 +1,4 @@
-#import "vz/configuration_builder.h"
+#import "vz/objc/configuration_builder.h"
 
 #import <Foundation/Foundation.h>
 #import <vmnet/vmnet.h>
@@ -16,7 +16,7 @@
 #include "vz/console_reader.hpp"
 #include "vz/efi_store.hpp"
 #include "vz/unix_datagram.hpp"
-#import "vz/objc_support.h"
+#import "vz/objc/objc_support.h"
 
 namespace vmm::vz {
 namespace {

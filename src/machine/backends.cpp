@@ -1,5 +1,5 @@
 // vmm internal: backend selection and the call into a backend's engine factory.
-#include "backend_selection.hpp"
+#include "machine/backends.hpp"
 
 #include <exception>
 #include <string>

@@ -26,12 +26,12 @@
 #include <vector>
 #include <utility>
 
-#include "callback_thread.hpp"
-#include "engine.hpp"
-#include "lifecycle_rules.hpp"
-#include "state_observers.hpp"
+#include "machine/callback_thread.hpp"
+#include "machine/engine.hpp"
+#include "machine/lifecycle_rules.hpp"
+#include "machine/state_observers.hpp"
 #include "vmm/virtual_machine.hpp"
-#include "work_directory.hpp"
+#include "runtime/work_directory.hpp"
 
 namespace vmm {
 

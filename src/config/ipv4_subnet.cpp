@@ -1,4 +1,4 @@
-#include "ipv4_subnet.hpp"
+#include "config/ipv4_subnet.hpp"
 
 #include <fmt/format.h>
 

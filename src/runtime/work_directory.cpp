@@ -1,5 +1,5 @@
 // vmm internal: the VM's working directory.
-#include "work_directory.hpp"
+#include "runtime/work_directory.hpp"
 
 #include <stdlib.h>  // mkdtemp
 

@@ -3,9 +3,9 @@
 
 #include <utility>
 
-#include "backend_selection.hpp"
-#include "virtual_machine_impl.hpp"
-#include "work_directory.hpp"
+#include "machine/backends.hpp"
+#include "machine/virtual_machine_impl.hpp"
+#include "runtime/work_directory.hpp"
 
 namespace vmm {
 

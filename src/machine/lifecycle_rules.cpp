@@ -1,5 +1,5 @@
 // vmm internal: the lifecycle transition table.
-#include "lifecycle_rules.hpp"
+#include "machine/lifecycle_rules.hpp"
 
 namespace vmm::detail {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "vz/host_query.h"
+#include "vz/objc/host_query.h"
 
 namespace vmm::vz {
 namespace {

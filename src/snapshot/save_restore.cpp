@@ -1,15 +1,15 @@
 // vmm internal: VirtualMachine's snapshot operations, save() and restore(). Everything that
 // can be refused without the hypervisor is refused first, with the state unchanged; see
-// snapshot_bundle.hpp for how a bundle is written without damaging an older one.
+// snapshot/bundle.hpp for how a bundle is written without damaging an older one.
 #include <exception>
 #include <string>
 #include <system_error>
 #include <utility>
 
-#include "snapshot_bundle.hpp"
-#include "snapshot_compat.hpp"
-#include "snapshot_manifest.hpp"
-#include "virtual_machine_impl.hpp"
+#include "snapshot/bundle.hpp"
+#include "snapshot/compat.hpp"
+#include "snapshot/manifest.hpp"
+#include "machine/virtual_machine_impl.hpp"
 #include "vmm/snapshot.hpp"
 #include "vmm/version.hpp"
 

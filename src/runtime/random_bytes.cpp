@@ -1,4 +1,4 @@
-#include "random_bytes.hpp"
+#include "runtime/random_bytes.hpp"
 
 #include <cerrno>
 #include <random>

@@ -1,5 +1,5 @@
 // vmm internal: snapshot/config compatibility.
-#include "snapshot_compat.hpp"
+#include "snapshot/compat.hpp"
 
 #include <optional>
 #include <string>
