@@ -4,7 +4,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 #include "snapshot/bundle.hpp"
 
 namespace vmm::testing {

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "machine/backends.hpp"
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 #include "runtime/work_directory.hpp"
 
 namespace vmm::testing {

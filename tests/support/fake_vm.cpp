@@ -1,4 +1,4 @@
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -10,26 +10,6 @@
 #include "vmm/mac_address.hpp"
 
 namespace vmm::testing {
-
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "vmm-lifecycle-XXXXXX").string();
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (::mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = buffer.data();
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::filesystem::path TempDir::file(const std::string& name, const std::string& content) const {
-  const auto p = path_ / name;
-  std::filesystem::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << content;
-  return p;
-}
 
 VmConfigBuilder base_builder(const TempDir& dir) {
   auto builder = VmConfig::builder();

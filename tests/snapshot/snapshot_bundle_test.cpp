@@ -7,7 +7,7 @@
 #include <iterator>
 #include <map>
 
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 #include "machine/virtual_machine_impl.hpp"
 #include "vmm/mac_address.hpp"
 #include "vmm/snapshot.hpp"

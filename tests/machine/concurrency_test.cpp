@@ -10,7 +10,7 @@
 #include <latch>
 #include <thread>
 
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 #include "machine/virtual_machine_impl.hpp"
 
 namespace vmm::testing {

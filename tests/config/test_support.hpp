@@ -1,4 +1,4 @@
-// Shared helpers for the core tests: a self-removing temp directory and an assertion that a
+// Helpers for the config tests: the shared temp directory (tests/support) and an assertion that a
 // Result failed with invalid_config naming a field and a value.
 #pragma once
 
@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "vmm/devices.hpp"
 #include "vmm/error.hpp"
 
@@ -20,48 +21,7 @@ namespace vmm_test {
 
 namespace fs = std::filesystem;
 
-// A fresh directory (mkdtemp under testing::TempDir()), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::path(testing::TempDir()) / "vmm-core-XXXXXX").string();
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    if (::mkdtemp(buffer.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed for " << pattern;
-      return;
-    }
-    path_ = buffer.data();
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    std::error_code ec;
-    // Give back any permissions a test took away so that remove_all can descend.
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
-  // Creates (or truncates) a regular file with `content`.
-  fs::path file(const std::string& name, std::string_view content = "data") const {
-    const auto p = path_ / name;
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    return p;
-  }
-
-  fs::path dir(const std::string& name) const {
-    const auto p = path_ / name;
-    fs::create_directories(p);
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using TempDir = vmm::support::TempDir;
 
 // A disk image with every other field at its default.
 inline vmm::DiskImage disk_at(const fs::path& path) {

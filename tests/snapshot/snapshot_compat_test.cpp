@@ -3,7 +3,7 @@
 
 #include <gmock/gmock.h>
 
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 #include "snapshot/compat.hpp"
 #include "vmm/mac_address.hpp"
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 #include "snapshot/manifest.hpp"
 #include "vmm/snapshot.hpp"
 #include "vmm/version.hpp"

@@ -16,7 +16,7 @@
 
 #include "config/access.hpp"
 #include "config/validation.hpp"
-#include "core/test_support.hpp"
+#include "config/test_support.hpp"
 #include "vmm/config.hpp"
 
 namespace {

@@ -8,12 +8,12 @@
 #include <memory>
 #include <sstream>
 
-#include "core/test_support.hpp"
+#include "support/temp_dir.hpp"
 #include "vmm/vmm.hpp"
 
 namespace {
 
-using vmm_test::TempDir;
+using vmm::support::TempDir;
 
 class LoggingTest : public testing::Test {
  protected:

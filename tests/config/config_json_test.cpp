@@ -13,7 +13,7 @@
 #include <system_error>
 #include <string>
 
-#include "core/test_support.hpp"
+#include "config/test_support.hpp"
 #include "vmm/config.hpp"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/test_support.hpp"
+#include "config/test_support.hpp"
 #include "vmm/size.hpp"
 
 namespace {

@@ -7,7 +7,7 @@
 
 #include <sstream>
 
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 #include "vmm/logging.hpp"
 
 namespace vmm::testing {

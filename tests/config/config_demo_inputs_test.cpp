@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/test_support.hpp"
+#include "config/test_support.hpp"
 #include "vmm/vmm.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "core/test_support.hpp"
+#include "config/test_support.hpp"
 #include "vmm/mac_address.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// A scriptable Engine for the lifecycle tests. It acts like a backend: results arrive later on
+// A scriptable Engine for the machine and snapshot tests. It acts like a backend: results arrive later on
 // its own thread, never inside the call. The test steers it through a FakeEngineControl that
 // outlives the engine (the VM owns and destroys the engine).
 #pragma once

@@ -1,6 +1,5 @@
-// Helpers for the lifecycle tests: a private temp directory, a valid config, and recorders
-// for completions and state changes that wait with generous timeouts (only so that a bug
-// fails the test instead of hanging it; nothing here measures time).
+// Test support for the machine and snapshot tests: a valid config, recorders for completions
+// and state changes (waiting with support::kTimeout), and a VM over the fake engine.
 #pragma once
 
 #include <chrono>
@@ -14,26 +13,17 @@
 #include <thread>
 #include <vector>
 
-#include "lifecycle/fake_engine.hpp"
+#include "support/fake_engine.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 #include "vmm/config.hpp"
 #include "vmm/virtual_machine.hpp"
 
 namespace vmm::testing {
 
-inline constexpr auto kTimeout = std::chrono::seconds(30);
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path file(const std::string& name, const std::string& content = "x") const;
-
- private:
-  std::filesystem::path path_;
-};
+using support::await;
+using support::kTimeout;
+using support::TempDir;
 
 // A valid config whose files live in `dir`: a kernel, a disk, a NAT network with a fixed MAC,
 // vsock, cpus 2, memory 512MiB. Returns the builder so tests can vary one thing.
@@ -70,15 +60,6 @@ class StateLog {
   std::condition_variable changed_;
   std::vector<StateChange> changes_;
 };
-
-// A future's result, or a `timeout` error instead of hanging the test.
-template <typename T>
-Result<T> await(std::future<Result<T>> future) {
-  if (future.wait_for(kTimeout) != std::future_status::ready) {
-    return make_error(Errc::timeout, "test: the operation never completed");
-  }
-  return future.get();
-}
 
 // A VM over a fresh fake engine. Members are destroyed bottom-up: the subscription, then the
 // VM (whose callback thread is joined), and only then the log its observer writes to.

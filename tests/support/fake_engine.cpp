@@ -1,4 +1,4 @@
-#include "lifecycle/fake_engine.hpp"
+#include "support/fake_engine.hpp"
 
 #include <unistd.h>
 

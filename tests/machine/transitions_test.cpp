@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "lifecycle/test_support.hpp"
+#include "support/fake_vm.hpp"
 
 namespace vmm::testing {
 namespace {

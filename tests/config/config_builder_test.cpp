@@ -6,7 +6,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "core/test_support.hpp"
+#include "config/test_support.hpp"
 #include "vmm/config.hpp"
 
 namespace {
