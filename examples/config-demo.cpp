@@ -19,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
 namespace fs = std::filesystem;

@@ -13,9 +13,14 @@
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
+#include "vmm/qemu_options.hpp"
 #include "vmm/state.hpp"
 
 namespace vmm {
+
+namespace detail {
+struct VirtualMachineAccess;  // the library's own way in (src/machine)
+}
 
 enum class Backend {
   automatic,                 // Virtualization.framework on Apple platforms, QEMU elsewhere
@@ -24,25 +29,12 @@ enum class Backend {
 };
 std::string_view to_string(Backend backend) noexcept;
 
-enum class Acceleration {
-  automatic,  // KVM when /dev/kvm opens and the CPU advertises vmx/svm, TCG otherwise
-  kvm,
-  tcg,
-};
-std::string_view to_string(Acceleration acceleration) noexcept;
-
-struct QemuOptions {
-  std::filesystem::path binary;     // empty: qemu-system-<host arch> found on PATH
-  Acceleration acceleration = Acceleration::automatic;
-  std::filesystem::path virtiofsd;  // empty: /usr/lib/qemu/virtiofsd or virtiofsd on PATH
-};
-
 struct CreateOptions {
   Backend backend = Backend::automatic;
   // Where runtime files (sockets, logs) go; empty: a fresh directory under the system temp
   // directory, removed with the VM.
   std::filesystem::path working_directory;
-  QemuOptions qemu;
+  QemuOptions qemu;  // vmm/qemu_options.hpp; ignored by other backends
   // Each line the guest writes to its serial console, without the newline, on a library
   // thread. Works alongside a SerialToFile/SerialToFd console in the config.
   std::function<void(std::string_view line)> on_console_line;
@@ -145,9 +137,10 @@ class VirtualMachine {
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection);
 
-  struct Impl;
 
  private:
+  struct Impl;  // src/machine/virtual_machine_impl.hpp
+  friend struct detail::VirtualMachineAccess;
   explicit VirtualMachine(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
 };

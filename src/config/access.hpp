@@ -11,6 +11,9 @@
 namespace vmm {
 
 struct ConfigAccess {
+  // The builder's private network entry, for the validation rules (src/config/validation.hpp).
+  using NetworkSpec = VmConfigBuilder::NetworkSpec;
+
   static void replace_machine_identifier(VmConfig& config, std::vector<std::uint8_t> data) {
     config.machine_identifier_ = std::move(data);
     config.machine_identifier_generated_ = false;

@@ -1,6 +1,5 @@
 #include "vmm/devices.hpp"
 
-#include "config/enum_names.hpp"
 
 namespace vmm {
 
@@ -23,10 +22,5 @@ std::string_view network_kind(const NetworkAttachment& attachment) {
   };
   return std::visit(Visitor{}, attachment);
 }
-
-std::string_view to_string(DiskFormat v) noexcept { return detail::name_of(detail::kDiskFormatNames, v); }
-std::string_view to_string(CachingMode v) noexcept { return detail::name_of(detail::kCachingModeNames, v); }
-std::string_view to_string(SyncMode v) noexcept { return detail::name_of(detail::kSyncModeNames, v); }
-std::string_view to_string(BlockBus v) noexcept { return detail::name_of(detail::kBlockBusNames, v); }
 
 }  // namespace vmm

@@ -1,5 +1,7 @@
-// vmm internal: the one table of names for each config enum, used by to_string() and by the
-// JSON reader, so that what is written is exactly what is read back.
+// vmm internal: the one table of names for each public enum, used by to_string()
+// (src/config/enum_names.cpp) and by the JSON reader, so that what is written is exactly what is
+// read back. Backend names are the exception: they live in the backend table
+// (src/machine/backends.cpp), the only list of backends.
 #pragma once
 
 #include <array>
@@ -8,6 +10,9 @@
 #include <utility>
 
 #include "vmm/devices.hpp"
+#include "vmm/error.hpp"
+#include "vmm/qemu_options.hpp"
+#include "vmm/state.hpp"
 
 namespace vmm::detail {
 
@@ -24,6 +29,29 @@ inline constexpr NameTable<SyncMode, 3> kSyncModeNames{
 inline constexpr NameTable<BlockBus, 3> kBlockBusNames{
     {{BlockBus::virtio, "virtio"}, {BlockBus::nvme, "nvme"}, {BlockBus::usb, "usb"}}};
 
+inline constexpr NameTable<Errc, 8> kErrcNames{{{Errc::invalid_config, "invalid_config"},
+                                                {Errc::invalid_state, "invalid_state"},
+                                                {Errc::unsupported, "unsupported"},
+                                                {Errc::not_found, "not_found"},
+                                                {Errc::io, "io"},
+                                                {Errc::backend, "backend"},
+                                                {Errc::timeout, "timeout"},
+                                                {Errc::cancelled, "cancelled"}}};
+inline constexpr NameTable<VmState, 10> kVmStateNames{{{VmState::stopped, "stopped"},
+                                                       {VmState::starting, "starting"},
+                                                       {VmState::running, "running"},
+                                                       {VmState::pausing, "pausing"},
+                                                       {VmState::paused, "paused"},
+                                                       {VmState::resuming, "resuming"},
+                                                       {VmState::stopping, "stopping"},
+                                                       {VmState::saving, "saving"},
+                                                       {VmState::restoring, "restoring"},
+                                                       {VmState::error, "error"}}};
+inline constexpr NameTable<Acceleration, 3> kAccelerationNames{{{Acceleration::automatic, "automatic"},
+                                                                {Acceleration::kvm, "kvm"},
+                                                                {Acceleration::tcg, "tcg"}}};
+
+// "unknown" is only reachable with a value cast from outside the enum.
 template <typename E, std::size_t N>
 constexpr std::string_view name_of(const NameTable<E, N>& table, E value) {
   for (const auto& [v, name] : table)

@@ -14,6 +14,7 @@
 
 #include "config/ipv4_subnet.hpp"
 #include "vmm/config.hpp"
+#include "runtime/posix.hpp"
 
 namespace vmm::detail {
 namespace fs = std::filesystem;
@@ -147,8 +148,8 @@ Result<void> check_network(std::string_view field, const NetworkAttachment& atta
     const auto socket_field = fmt::format("{}.socket", field);
     if (path.empty()) return invalid(socket_field, "no socket path given");
     if (auto r = check_path_text(socket_field, path); !r) return r;
-    // 104 is the smallest sun_path among the supported hosts (macOS); one byte for the NUL.
-    constexpr std::size_t max_path = 103;
+    // The limit is decided in src/runtime/posix.hpp.
+    constexpr std::size_t max_path = max_unix_socket_path;
     if (path.size() > max_path)
       return invalid(socket_field, fmt::format("{} is {} bytes, longer than a unix socket address "
                                                "allows ({})", path, path.size(), max_path));
@@ -228,7 +229,7 @@ Result<void> check_boot(const std::optional<Boot>& boot, const std::vector<std::
   return {};
 }
 
-Result<void> check_networks(const std::vector<NetworkSpec>& networks,
+Result<void> check_networks(const std::vector<ConfigAccess::NetworkSpec>& networks,
                             const std::optional<std::vector<MacAddress>>& macs, HostChecks host) {
   if (networks.size() > VmConfig::max_networks)
     return invalid("networks", fmt::format("{} networks given, at most {} are allowed",

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/access.hpp"
 #include "vmm/devices.hpp"
 #include "vmm/error.hpp"
 #include "vmm/size.hpp"
@@ -23,7 +24,7 @@ Result<void> check_cpus(std::uint32_t cpus);
 Result<void> check_memory(Size memory);
 Result<void> check_boot(const std::optional<Boot>& boot, const std::vector<std::string>& fragments,
                         HostChecks host);
-Result<void> check_networks(const std::vector<NetworkSpec>& networks,
+Result<void> check_networks(const std::vector<ConfigAccess::NetworkSpec>& networks,
                             const std::optional<std::vector<MacAddress>>& macs, HostChecks host);
 Result<void> check_shares(const std::vector<VirtiofsShare>& shares,
                           const std::optional<std::string>& rosetta_tag, HostChecks host);

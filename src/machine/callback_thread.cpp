@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "vmm/logging.hpp"
+#include "runtime/posix.hpp"
 
 namespace vmm::detail {
 
@@ -32,14 +33,10 @@ void CallbackThread::shut_down() {
     queue_->stopping = true;
   }
   queue_->wake.notify_one();
-  if (!thread_.joinable()) return;
-  if (on_this_thread()) {
-    // The last reference to the VM was dropped inside one of its callbacks: joining would wait
-    // for ourselves. The thread keeps the queue alive and exits once it is empty.
-    thread_.detach();
-  } else {
-    thread_.join();
-  }
+  // The last reference to the VM may be dropped inside one of its callbacks: joining would wait
+  // for ourselves, so the thread is detached then; it keeps the queue alive and exits once the
+  // queue is empty.
+  join_or_detach(thread_);
 }
 
 void CallbackThread::run(const std::shared_ptr<Queue>& queue) {

@@ -308,8 +308,8 @@ namespace detail {
 
 std::shared_ptr<VirtualMachine> make_virtual_machine(std::unique_ptr<Engine> engine,
                                                      Backend backend, WorkDirectory work_dir) {
-  return VirtualMachine::Impl::wrap(
-      std::make_shared<VirtualMachine::Impl>(std::move(engine), backend, std::move(work_dir)));
+  using Impl = VirtualMachineAccess::Impl;
+  return Impl::wrap(std::make_shared<Impl>(std::move(engine), backend, std::move(work_dir)));
 }
 
 }  // namespace detail

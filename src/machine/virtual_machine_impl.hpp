@@ -124,6 +124,11 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
 namespace detail {
 
+// VirtualMachine::Impl is private to the public header; the library names it through here.
+struct VirtualMachineAccess {
+  using Impl = VirtualMachine::Impl;
+};
+
 // The test seam: a VirtualMachine over any Engine. `work_dir` is removed with the VM if owned.
 std::shared_ptr<VirtualMachine> make_virtual_machine(std::unique_ptr<Engine> engine,
                                                      Backend backend,

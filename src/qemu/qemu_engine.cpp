@@ -1,7 +1,5 @@
 #include "qemu/qemu_engine.hpp"
 
-#if defined(__linux__)
-
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -948,16 +946,3 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
 }
 
 }  // namespace vmm::detail
-
-#else  // !__linux__
-
-namespace vmm::detail {
-
-Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig&, const CreateOptions&,
-                                                 const std::filesystem::path&) {
-  return make_error(Errc::unsupported, "the QEMU backend runs on Linux hosts only");
-}
-
-}  // namespace vmm::detail
-
-#endif  // __linux__

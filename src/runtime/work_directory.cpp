@@ -1,14 +1,11 @@
 // vmm internal: the VM's working directory.
 #include "runtime/work_directory.hpp"
 
-#include <stdlib.h>  // mkdtemp
-
-#include <cerrno>
-#include <cstring>
 #include <string>
 #include <system_error>
 #include <utility>
-#include <vector>
+
+#include "runtime/posix.hpp"
 
 namespace vmm::detail {
 
@@ -29,16 +26,10 @@ Result<WorkDirectory> WorkDirectory::prepare(const fs::path& requested) {
   if (ec) {
     return make_error(Errc::io, "create: no temporary directory: " + ec.message());
   }
-  // mkdtemp makes the name unique and the directory private (0700) in one step.
-  std::string pattern = (temp / "vmm-XXXXXX").string();
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (::mkdtemp(buffer.data()) == nullptr) {
-    const int err = errno;
-    return make_error(Errc::io, "create: cannot create a working directory in " + temp.string() +
-                                    ": " + std::strerror(err));
-  }
-  return WorkDirectory(fs::path(buffer.data()), true);
+  // Unique and private (0700) in one step.
+  auto made = make_unique_directory(temp / "vmm-", "a working directory");
+  if (!made) return Error(Errc::io, "create: " + made.error().message());
+  return WorkDirectory(std::move(*made), true);
 }
 
 WorkDirectory::WorkDirectory(WorkDirectory&& other) noexcept

@@ -14,6 +14,7 @@
 #include "config/json.hpp"
 #include "config/validation.hpp"
 #include "config/json_reader.hpp"
+#include "machine/backends.hpp"
 
 namespace vmm {
 namespace detail {
@@ -73,9 +74,12 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
                             version, SnapshotManifest::current_format_version));
     }
     backend = o.string("backend");
-    if (backend != "qemu" && backend != "virtualization_framework") {
-      json_fail(o.path_of("backend"),
-                fmt::format("\"{}\" is not one of \"qemu\", \"virtualization_framework\"", backend));
+    if (!backend_named(backend)) {  // the names are the backend table's
+      std::string choices;
+      for (const auto& entry : backend_table()) {
+        choices += (choices.empty() ? "\"" : ", \"") + std::string(entry.name) + "\"";
+      }
+      json_fail(o.path_of("backend"), fmt::format("\"{}\" is not one of {}", backend, choices));
     }
     o.at("config");  // required; read below, where its own errors carry "$.config..." paths
     state_file = o.string("state_file");

@@ -17,6 +17,8 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "machine/engine.hpp"
 #include "guest_fixture.hpp"
 

@@ -93,6 +93,22 @@ bool FakeEngineControl::emit_failure(Error reason) {
   });
 }
 
+bool FakeEngineControl::emit_vsock_connection(std::uint32_t port) {
+  std::function<void(FileDescriptor)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = listeners_.find(port);
+    if (it == listeners_.end()) return false;
+    listener = it->second;
+  }
+  return post([listener = std::move(listener)] {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    ::close(fds[1]);
+    listener(FileDescriptor(fds[0]));
+  });
+}
+
 bool FakeEngineControl::drain() {
   auto done = std::make_shared<std::promise<void>>();
   auto future = done->get_future();
@@ -246,14 +262,16 @@ void FakeEngine::connect_vsock(std::uint32_t port,
 }
 
 Result<Subscription> FakeEngine::listen_vsock(std::uint32_t port,
-                                              std::function<void(FileDescriptor)>) {
+                                              std::function<void(FileDescriptor)> on_connection) {
   {
     std::lock_guard lock(control_->mutex_);
     control_->calls_.push_back("listen_vsock:" + std::to_string(port));
+    control_->listeners_[port] = std::move(on_connection);
   }
   return Subscription([control = control_, port] {
     std::lock_guard lock(control->mutex_);
     control->calls_.push_back("unlisten_vsock:" + std::to_string(port));
+    control->listeners_.erase(port);
   });
 }
 

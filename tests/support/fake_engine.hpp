@@ -38,6 +38,9 @@ class FakeEngineControl {
   // Calls the listener on the engine thread, as a backend reports what nobody asked for.
   bool emit_guest_stopped();
   bool emit_failure(Error reason);
+  // A guest connection to the host vsock `port`: handed (a pipe's read end) to the port's
+  // listener on the engine thread, as a backend's acceptor does. False if nobody listens.
+  bool emit_vsock_connection(std::uint32_t port);
   // Waits until the engine thread has run everything posted so far (false on timeout or if
   // the engine is gone).
   bool drain();
@@ -67,6 +70,7 @@ class FakeEngineControl {
   std::vector<std::string> calls_;
   Result<void> save_support_;
   std::string backend_name_ = "qemu";
+  std::map<std::uint32_t, std::function<void(FileDescriptor)>> listeners_;
 };
 
 class FakeEngine final : public detail::Engine {

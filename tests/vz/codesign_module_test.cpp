@@ -12,9 +12,9 @@
 namespace vmm::vz {
 namespace {
 
+// VMM_SOURCE_DIR (tests/CMakeLists.txt), not __FILE__: compiler caches may make __FILE__ relative.
 const std::filesystem::path module_path =
-    std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "cmake" /
-    "vmm_codesign.cmake";
+    std::filesystem::path(VMM_SOURCE_DIR) / "cmake" / "vmm_codesign.cmake";
 
 std::string read_all(const std::filesystem::path& path) {
   std::ifstream in(path);
