@@ -25,6 +25,35 @@ void CallbackThread::post(std::function<void()> task) {
   queue_->wake.notify_one();
 }
 
+void CallbackThread::post_while_open(std::function<void()> task) {
+  post([weak = std::weak_ptr<Queue>(queue_), task = std::move(task)] {
+    const auto queue = weak.lock();
+    if (!queue) return;
+    {
+      std::lock_guard lock(queue->mutex);
+      if (!queue->open) return;
+    }
+    task();
+  });
+}
+
+void CallbackThread::close() {
+  std::lock_guard lock(queue_->mutex);
+  queue_->open = false;
+}
+
+std::function<void(std::string_view)> deliver_lines_on(const std::shared_ptr<CallbackThread>& thread,
+                                                      std::function<void(std::string_view)> sink) {
+  if (!sink) return {};
+  return [weak = std::weak_ptr<CallbackThread>(thread),
+          sink = std::make_shared<std::function<void(std::string_view)>>(std::move(sink))](
+             std::string_view line) {
+    if (const auto target = weak.lock()) {
+      target->post_while_open([sink, text = std::string(line)] { (*sink)(text); });
+    }
+  };
+}
+
 bool CallbackThread::on_this_thread() const { return std::this_thread::get_id() == id_; }
 
 void CallbackThread::shut_down() {

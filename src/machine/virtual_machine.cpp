@@ -30,9 +30,14 @@ Result<std::shared_ptr<VirtualMachine>> VirtualMachine::create(VmConfig config,
   const Backend backend = detail::resolve_backend(options.backend);
   auto work_dir = detail::WorkDirectory::prepare(options.working_directory);
   if (!work_dir) return std::move(work_dir).error();
+  // The callback thread exists before the engine: the engine gets a console sink that only
+  // posts to it, never the user's own callback.
+  auto callbacks = std::make_shared<detail::CallbackThread>();
+  options.on_console_line = detail::deliver_lines_on(callbacks, std::move(options.on_console_line));
   auto engine = detail::make_engine(backend, config, options, work_dir->path());
   if (!engine) return std::move(engine).error();  // an owned work_dir removes itself
-  return detail::make_virtual_machine(std::move(*engine), backend, std::move(*work_dir));
+  return detail::make_virtual_machine(std::move(*engine), backend, std::move(*work_dir),
+                                      std::move(callbacks));
 }
 
 VirtualMachine::VirtualMachine(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}

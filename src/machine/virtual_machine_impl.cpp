@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -28,12 +29,14 @@ Error in_operation(Operation operation, const Error& error) {
 }  // namespace
 
 VirtualMachine::Impl::Impl(std::unique_ptr<detail::Engine> engine, Backend backend,
-                           detail::WorkDirectory work_dir)
+                           detail::WorkDirectory work_dir,
+                           std::shared_ptr<detail::CallbackThread> callbacks)
     : backend_(backend),
       engine_name_(engine->backend_name()),
       config_(engine->config()),
       engine_(std::move(engine)),
-      work_dir_(std::move(work_dir)) {}
+      work_dir_(std::move(work_dir)),
+      callbacks_(callbacks ? std::move(callbacks) : std::make_shared<detail::CallbackThread>()) {}
 
 VirtualMachine::Impl::~Impl() { shut_down(); }
 
@@ -150,14 +153,14 @@ void VirtualMachine::Impl::transition_locked(VmState to, std::optional<Error> re
   } else {
     logger()->debug("vmm: state {} -> {}", to_string(change.from), to_string(to));
   }
-  callbacks_.post([observers = observers_, change = std::move(change)] {
+  callbacks_->post([observers = observers_, change = std::move(change)] {
     observers->notify(change);
   });
 }
 
 void VirtualMachine::Impl::complete_locked(Completion done, Result<void> result) {
   if (!done) return;
-  callbacks_.post([done = std::move(done), result = std::move(result)]() mutable {
+  callbacks_->post([done = std::move(done), result = std::move(result)]() mutable {
     done(std::move(result));
   });
 }
@@ -208,7 +211,16 @@ void VirtualMachine::Impl::connect_vsock(std::uint32_t port,
     if (done) done(Result<FileDescriptor>(std::move(*refusal)));
     return;
   }
-  engine->connect_vsock(port, std::move(done));
+  // The engine's answer is only posted to the callback thread: a result that arrives after
+  // destruction is still delivered there (a future is never left broken) if the thread lives.
+  auto user = std::make_shared<std::function<void(Result<FileDescriptor>)>>(std::move(done));
+  engine->connect_vsock(port, [callbacks = std::weak_ptr<detail::CallbackThread>(callbacks_),
+                               user](Result<FileDescriptor> result) {
+    const auto thread = callbacks.lock();
+    if (!thread || !*user) return;
+    auto shared = std::make_shared<Result<FileDescriptor>>(std::move(result));
+    thread->post([user, shared] { (*user)(std::move(*shared)); });
+  });
 }
 
 Result<Subscription> VirtualMachine::Impl::listen_vsock(
@@ -225,7 +237,25 @@ Result<Subscription> VirtualMachine::Impl::listen_vsock(
     }
     engine = engine_.get();
   }
-  return engine->listen_vsock(port, std::move(on_connection));
+  // Connections are posted to the callback thread; once the Subscription is reset (or the VM
+  // is being destroyed) a connection not yet delivered is dropped, which closes it.
+  auto listening = std::make_shared<std::atomic<bool>>(true);
+  auto user = std::make_shared<std::function<void(FileDescriptor)>>(std::move(on_connection));
+  auto inner = engine->listen_vsock(
+      port, [callbacks = std::weak_ptr<detail::CallbackThread>(callbacks_), user,
+             listening](FileDescriptor fd) {
+        const auto thread = callbacks.lock();
+        if (!thread || !*user) return;
+        auto shared = std::make_shared<FileDescriptor>(std::move(fd));
+        thread->post_while_open([user, listening, shared] {
+          if (listening->load()) (*user)(std::move(*shared));
+        });
+      });
+  if (!inner) return std::move(inner).error();
+  return Subscription([listening, inner = std::make_shared<Subscription>(std::move(*inner))] {
+    listening->store(false);
+    inner->reset();
+  });
 }
 
 // ---- engine events -------------------------------------------------------------------------------
@@ -271,6 +301,8 @@ void VirtualMachine::Impl::shut_down() {
     std::unique_lock lock(mutex_);
     if (closed_) return;
     closed_ = true;
+    // Console lines and vsock connections still queued are not delivered any more.
+    callbacks_->close();
     // A bundle commit is plain file work on another thread: let it finish so that its caller
     // learns whether the bundle was replaced.
     commit_finished_.wait(lock, [&] { return !in_flight_ || !in_flight_->committing; });
@@ -294,12 +326,12 @@ void VirtualMachine::Impl::shut_down() {
       detail::remove_staging_directory(pending->staging);
     }
     if (pending->done) {
-      callbacks_.post([done = std::move(pending->done), result = std::move(result)]() mutable {
+      callbacks_->post([done = std::move(pending->done), result = std::move(result)]() mutable {
         done(std::move(result));
       });
     }
   }
-  callbacks_.shut_down();  // delivers what is queued (futures are never left broken)
+  callbacks_->shut_down();  // delivers what is queued (futures are never left broken)
   work_dir_.remove();
   logger()->debug("vmm: {} VM destroyed", to_string(backend_));
 }
@@ -307,9 +339,11 @@ void VirtualMachine::Impl::shut_down() {
 namespace detail {
 
 std::shared_ptr<VirtualMachine> make_virtual_machine(std::unique_ptr<Engine> engine,
-                                                     Backend backend, WorkDirectory work_dir) {
+                                                     Backend backend, WorkDirectory work_dir,
+                                                     std::shared_ptr<CallbackThread> callbacks) {
   using Impl = VirtualMachineAccess::Impl;
-  return Impl::wrap(std::make_shared<Impl>(std::move(engine), backend, std::move(work_dir)));
+  return Impl::wrap(std::make_shared<Impl>(std::move(engine), backend, std::move(work_dir),
+                                           std::move(callbacks)));
 }
 
 }  // namespace detail

@@ -6,7 +6,9 @@
 //    while calling the engine, an observer, a completion, or destroying anything a user made.
 //  - Observers and completions of accepted operations run on the VM's CallbackThread, posted
 //    while `mutex_` is held, so they come out in transition order: the observers see
-//    `starting -> running` before start()'s completion runs.
+//    `starting -> running` before start()'s completion runs. So do connect_vsock results,
+//    listen_vsock connections and console lines: the core wraps each user callback it hands an
+//    engine so that the engine's call only posts to that thread (backends never call user code).
 //  - Refusals (invalid_state, a failed pre-check) complete at once on the caller's thread,
 //    outside the lock: nothing changed, so there is nothing to order them with.
 //  - Engine results and events arrive on engine threads through a weak reference, so they
@@ -37,7 +39,10 @@ namespace vmm {
 
 struct VirtualMachine::Impl final : detail::EngineListener,
                                     std::enable_shared_from_this<VirtualMachine::Impl> {
-  Impl(std::unique_ptr<detail::Engine> engine, Backend backend, detail::WorkDirectory work_dir);
+  // `callbacks`: the VM's callback thread, made before the engine when the engine needs it (for
+  // console lines, see VirtualMachine::create); null: a new one.
+  Impl(std::unique_ptr<detail::Engine> engine, Backend backend, detail::WorkDirectory work_dir,
+       std::shared_ptr<detail::CallbackThread> callbacks = nullptr);
   ~Impl() override;
 
   // Wraps an Impl (made with make_shared) in the public object and registers as the engine's
@@ -109,7 +114,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   std::unique_ptr<detail::Engine> engine_;  // reset only by shut_down()
   detail::WorkDirectory work_dir_;
   std::shared_ptr<detail::StateObservers> observers_ = std::make_shared<detail::StateObservers>();
-  detail::CallbackThread callbacks_;
+  std::shared_ptr<detail::CallbackThread> callbacks_;
 
   mutable std::mutex mutex_;
   std::condition_variable commit_finished_;
@@ -130,9 +135,9 @@ struct VirtualMachineAccess {
 };
 
 // The test seam: a VirtualMachine over any Engine. `work_dir` is removed with the VM if owned.
-std::shared_ptr<VirtualMachine> make_virtual_machine(std::unique_ptr<Engine> engine,
-                                                     Backend backend,
-                                                     WorkDirectory work_dir = {});
+std::shared_ptr<VirtualMachine> make_virtual_machine(
+    std::unique_ptr<Engine> engine, Backend backend, WorkDirectory work_dir = {},
+    std::shared_ptr<CallbackThread> callbacks = nullptr);
 
 }  // namespace detail
 }  // namespace vmm
