@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   auto config = vmm::VmConfig::builder()
                     .cpus(options.cpus)
                     .memory(options.memory)
-                    .linux_boot(options.kernel, options.initrd, "console=ttyS0 quiet panic=-1")
+                    .linux_boot(options.kernel, options.initrd, "console=hvc0 quiet panic=-1")
                     .build();
   if (!config) {
     fmt::print(stderr, "config: {}\n", config.error());

@@ -2,7 +2,7 @@
 // it cleanly on Ctrl-C, on SIGTERM or after --stop-after seconds (asking the guest first, then
 // stopping it hard if it does not power off in time).
 //
-//   vmm-run --kernel vmlinuz [--initrd initrd.img] [--cmdline "console=ttyS0"] [--cpus N]
+//   vmm-run --kernel vmlinuz [--initrd initrd.img] [--cmdline "console=hvc0"] [--cpus N]
 //           [--memory 512MiB] [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]...
 //           [--stop-after SECONDS] [--backend auto|qemu|vz] [--accel auto|kvm|tcg]
 //   vmm-run --config vm.json [--stop-after SECONDS]
@@ -51,7 +51,7 @@ struct Options {
 Options parse_options(int argc, char** argv) {
   Options o;
   std::optional<std::string> kernel, initrd;
-  std::string cmdline = "console=ttyS0 panic=-1";
+  std::string cmdline = "console=hvc0 panic=-1";  // the virtio console, on every backend
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--nat") { o.builder.nat_network(); continue; }

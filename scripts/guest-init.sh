@@ -5,12 +5,19 @@
 # console output, so the lines printed here are a contract:
 #   VMM-DISK vda <sectors>   once, only if /dev/vda exists (512-byte sectors)
 #   VMM-NET eth0 <mac>       once, only if eth0 exists
+#   VMM-DISK-WRITTEN vda     once, after vmm.write_vda= wrote and flushed its text
+#   VMM-DISK-WRITE-FAILED vda  instead, when that write failed (e.g. a read-only disk)
+#   VMM-INPUT <line>         per line of host input, with vmm.echo_input=1
 #   VMM-GUEST-READY          once, after the above
 #   VMM-COUNTER <i>          i = 0, 1, 2, ... one line per interval, forever
 # Kernel command line options:
 #   vmm.interval_ms=N        counter interval (default 200)
 #   vmm.poweroff_after=N     `poweroff -f` right after N counter lines
 #   vmm.panic_after=N        kernel panic (sysrq c) right after N counter lines
+#   vmm.write_vda=TEXT       write TEXT and a newline at the start of /dev/vda, then flush it
+#   vmm.echo_input=1         answer each line read from the console with VMM-INPUT <line>
+# Everything goes to /dev/console, which is whichever console the kernel was
+# booted with (console=ttyS0 or console=hvc0).
 # An ACPI power button event (QEMU `system_powerdown`) runs `poweroff -f`.
 
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -20,7 +27,10 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 # The initramfs normally carries /dev/console, but if it was built without
 # root (no mknod) the kernel had no console to give us: take it from devtmpfs.
-exec </dev/console >/dev/console 2>&1
+# With console=hvc0 there is no console yet (virtio_console is a module,
+# loaded below), and a failed `exec` redirection would end this shell (PID 1).
+console_ready() { (: </dev/console) 2>/dev/null; }
+if console_ready; then exec </dev/console >/dev/console 2>&1; fi
 
 # Modules, in dependency order (written by guest-assets.sh, which leaves out
 # the ones that are builtin or absent). Failures are expected for devices the
@@ -30,6 +40,9 @@ if [ -r /etc/modules ]; then
 		insmod "/lib/modules/$m.ko" >/dev/null 2>&1 || :
 	done </etc/modules
 fi
+# hvc0 registers as the console when virtio_console probes (the kernel then
+# replays its log there): from now on /dev/console is the console we booted with.
+if console_ready; then exec </dev/console >/dev/console 2>&1; fi
 
 # ACPI power button -> busybox acpid reads /dev/input/event* (button + evdev
 # modules) and runs /etc/acpi/PWRF/00000080, which does `poweroff -f`.
@@ -52,12 +65,16 @@ fi
 interval_ms=200
 poweroff_after=
 panic_after=
+write_vda=
+echo_input=
 read -r cmdline </proc/cmdline
 for opt in $cmdline; do
 	case "$opt" in
 	vmm.interval_ms=*) interval_ms=${opt#*=} ;;
 	vmm.poweroff_after=*) poweroff_after=${opt#*=} ;;
 	vmm.panic_after=*) panic_after=${opt#*=} ;;
+	vmm.write_vda=*) write_vda=${opt#*=} ;;
+	vmm.echo_input=*) echo_input=${opt#*=} ;;
 	esac
 done
 # Non-numeric values: fall back to the defaults instead of looping wildly.
@@ -67,6 +84,19 @@ case "$panic_after" in *[!0-9]*) panic_after= ;; esac
 
 if [ -b /dev/vda ] && [ -r /sys/block/vda/size ]; then
 	echo "VMM-DISK vda $(cat /sys/block/vda/size)"
+fi
+if [ -n "$write_vda" ] && [ -b /dev/vda ]; then
+	# conv=fsync flushes the disk's write cache: the host sees the bytes once QEMU
+	# has them, even before the guest stops.
+	if printf '%s\n' "$write_vda" | dd of=/dev/vda conv=notrunc,fsync 2>/dev/null; then
+		echo "VMM-DISK-WRITTEN vda"
+	else
+		echo "VMM-DISK-WRITE-FAILED vda"
+	fi
+fi
+if [ "$echo_input" = 1 ]; then
+	# Background lists read /dev/null unless told otherwise.
+	while read -r line; do echo "VMM-INPUT $line"; done </dev/console &
 fi
 if [ -r /sys/class/net/eth0/address ]; then
 	echo "VMM-NET eth0 $(cat /sys/class/net/eth0/address)"

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -34,7 +35,15 @@ class MacAddress {
   // Lower-case "aa:bb:cc:dd:ee:ff".
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const MacAddress&, const MacAddress&) = default;
+  // Byte-wise (lexicographic) order, written out: Apple's libc++ 16 (Xcode 15) has no
+  // operator<=> for std::array, so a defaulted <=> over bytes_ would be silently deleted there.
+  friend constexpr bool operator==(const MacAddress&, const MacAddress&) = default;
+  friend constexpr std::strong_ordering operator<=>(const MacAddress& a, const MacAddress& b) {
+    for (std::size_t i = 0; i < a.bytes_.size(); ++i) {
+      if (a.bytes_[i] != b.bytes_[i]) return a.bytes_[i] <=> b.bytes_[i];
+    }
+    return std::strong_ordering::equal;
+  }
 
  private:
   Bytes bytes_{};

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct SnapshotManifest {
   std::string state_file;  // file name inside the bundle
   std::string created_at;  // UTC, ISO 8601
   std::string library_version;
+  // Whether the saved machine had a serial console port. Virtualization.framework compares the
+  // device list on restore, and it adds a port for CreateOptions::on_console_line even when
+  // config.serial() is none. nullopt in manifests written before it was recorded: then
+  // config.serial() decides.
+  std::optional<bool> serial_port;
 
   // Convenience views of config, as the manifest records them.
   const std::vector<std::uint8_t>& machine_identifier() const {

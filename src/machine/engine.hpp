@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
@@ -47,6 +48,11 @@ class Engine {
   virtual std::string_view backend_name() const = 0;
   // The config the VM runs with (a backend may replace a generated machine identifier).
   virtual const VmConfig& config() const = 0;
+  // Whether the machine has a serial console port, which a restore must match. By default the
+  // config's serial() decides; VZ also adds a port for CreateOptions::on_console_line.
+  virtual bool has_serial_port() const {
+    return !std::holds_alternative<std::monostate>(config().serial());
+  }
 
   // The listener must outlive the engine's use of it; the core passes a weak reference so that
   // events racing with destruction are dropped.

@@ -110,6 +110,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
   const Backend backend_;
   const std::string engine_name_;
+  const bool serial_port_;  // Engine::has_serial_port(), recorded in and checked against manifests
   const VmConfig config_;
   std::unique_ptr<detail::Engine> engine_;  // reset only by shut_down()
   detail::WorkDirectory work_dir_;

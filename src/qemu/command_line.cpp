@@ -1,5 +1,6 @@
 #include "qemu/command_line.hpp"
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <type_traits>
@@ -52,7 +53,11 @@ json cache_options(const DiskImage& disk) {
               {"no-flush", disk.sync == SyncMode::none}};
 }
 
-Result<json> blockdev(const DiskImage& disk, std::size_t index) {
+// A block device (/dev/sdX, a loop device, an LVM volume) takes QEMU's host_device protocol
+// driver, a regular file the file driver: QEMU refuses a block device under `file`. Both take the
+// same options (read-only opens O_RDONLY; cache.direct is O_DIRECT, which block devices support),
+// so the caching and sync modes mean the same on either.
+Result<json> blockdev(const DiskImage& disk, std::size_t index, bool block_device) {
   std::string driver;
   switch (disk.format) {
     case DiskFormat::raw:
@@ -71,11 +76,23 @@ Result<json> blockdev(const DiskImage& disk, std::size_t index) {
               {"read-only", disk.read_only},
               {"cache", cache_options(disk)},
               {"file",
-               {{"driver", "file"},
+               {{"driver", block_device ? "host_device" : "file"},
                 {"filename", disk.path.string()},
                 {"read-only", disk.read_only},
                 {"aio", "threads"},
                 {"cache", cache_options(disk)}}}};
+}
+
+// Whether the kernel command line already chooses an early console of its own.
+bool names_early_console(std::string_view line) {
+  std::size_t start = 0;
+  while (start < line.size()) {
+    const std::size_t end = std::min(line.find_first_of(" \t\n", start), line.size());
+    const std::string_view word = line.substr(start, end - start);
+    if (word.substr(0, 8) == "earlycon" || word.substr(0, 12) == "earlyprintk=") return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 bool needs_pci(const VmConfig& config) {
@@ -153,6 +170,24 @@ Result<void> check_qemu_save_support(const VmConfig& config) {
   return {};
 }
 
+ConsoleDevice preferred_console(const VmConfig& config) {
+  const auto* linux_boot = std::get_if<LinuxBoot>(&config.boot());
+  if (linux_boot == nullptr) return ConsoleDevice::serial;
+  const std::string line = linux_boot->full_command_line();
+  ConsoleDevice device = ConsoleDevice::serial;
+  constexpr std::string_view key = "console=";
+  std::size_t start = 0;
+  while (start < line.size()) {
+    const std::size_t end = std::min(line.find_first_of(" \t\n", start), line.size());
+    const std::string_view word = std::string_view(line).substr(start, end - start);
+    if (word.substr(0, key.size()) == key) {
+      device = word.substr(key.size(), 3) == "hvc" ? ConsoleDevice::virtio : ConsoleDevice::serial;
+    }
+    start = end + 1;
+  }
+  return device;
+}
+
 MachineType choose_machine(const VmConfig& config) {
   return needs_pci(config) ? MachineType::q35 : MachineType::microvm;
 }
@@ -225,6 +260,14 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
       if (!append.empty()) append += ' ';
       append += fmt::format("tsc_early_khz={}", host.tsc_khz);
     }
+    if (preferred_console(config) == ConsoleDevice::virtio && !names_early_console(append)) {
+      // hvc0 exists only once virtio_console probes (a module in most distribution kernels),
+      // and the log the kernel replays to it then is lost: virtio_console registers the console
+      // before the port can take output (seen with Debian 12's 6.1 kernels). The UART takes the
+      // boot log until then; the kernel hands over to hvc0 (bootconsole disabled) on its own.
+      if (!append.empty()) append += ' ';
+      append += "earlycon=uart8250,io,0x3f8,115200";
+    }
     if (!append.empty()) argv.add("-append", append);
   } else {
     const auto& efi = std::get<EfiBoot>(config.boot());
@@ -243,12 +286,18 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
   argv.add("-mon", "chardev=qmp,mode=control");
   argv.add("-chardev", fmt::format("socket,id=console,fd={}", paths.console_fd));
   argv.add("-serial", "chardev:console");
+  // The virtio console (hvc0), on the virtio bus of the machine like every other device.
+  argv.add("-chardev", fmt::format("socket,id=hvc,fd={}", paths.virtio_console_fd));
+  argv.add("-device", fmt::format("{},id=virtio-serial0", virtio("virtio-serial", machine)));
+  argv.add("-device", "virtconsole,bus=virtio-serial0.0,chardev=hvc,id=hvc0");
 
   // Disks.
   bool have_usb = false;
   for (std::size_t i = 0; i < config.disks().size(); ++i) {
     const auto& disk = config.disks()[i];
-    auto node = blockdev(disk, i);
+    const bool block_device =
+        i < paths.disk_is_block_device.size() && paths.disk_is_block_device[i];
+    auto node = blockdev(disk, i, block_device);
     if (!node) return std::move(node).error();
     argv.add("-blockdev", node->dump());
     const std::string serial =
@@ -368,7 +417,7 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
   }
   if (config.balloon()) argv.add("-device", virtio("virtio-balloon", machine));
 
-  return QemuCommandLine{argv.take(), machine};
+  return QemuCommandLine{argv.take(), machine, preferred_console(config)};
 }
 
 }  // namespace vmm::qemu

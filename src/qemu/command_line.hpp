@@ -24,8 +24,12 @@ std::string_view to_string(MachineType type) noexcept;
 // What the engine prepares before each QEMU run: descriptor numbers as the child sees them
 // (the engine maps its own descriptors onto these) and paths inside the working directory.
 struct QemuRuntimePaths {
-  int qmp_fd = 3;      // connected stream socket: QMP monitor
-  int console_fd = 4;  // connected stream socket: the guest's ttyS0
+  int qmp_fd = 3;             // connected stream socket: QMP monitor
+  int console_fd = 4;         // connected stream socket: the guest's ttyS0
+  int virtio_console_fd = 5;  // connected stream socket: the guest's hvc0 (virtconsole)
+  // Per disk, in config order: whether its path is a block device (stat'ed when the engine is
+  // created). Missing entries count as regular files.
+  std::vector<bool> disk_is_block_device;
   // Per network, in config order: the child fd of a file-handle network (else -1), and the
   // local socket path QEMU binds for a unix-datagram network (else empty).
   std::vector<int> network_fds;
@@ -35,9 +39,15 @@ struct QemuRuntimePaths {
   std::uint32_t vsock_cid = 3;
 };
 
+// The guest's two consoles: the 16550 UART (ttyS0) and the virtio console (hvc0). QEMU always
+// gets both, so that `console=ttyS0` and `console=hvc0` (VZ's only console) both work.
+enum class ConsoleDevice { serial, virtio };
+
 struct QemuCommandLine {
   std::vector<std::string> argv;  // argv[0] is the binary
   MachineType machine = MachineType::q35;
+  // Where host input for the guest goes (SerialToFd): the console the guest reads.
+  ConsoleDevice input_console = ConsoleDevice::serial;
 };
 
 Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const QemuHostFacts& host,
@@ -61,6 +71,14 @@ MachineType choose_machine(const VmConfig& config);
 std::string machine_uuid(const std::vector<std::uint8_t>& identifier);
 // The 16 bytes behind machine_uuid(), for backends that replace a generated identifier.
 std::vector<std::uint8_t> machine_uuid_bytes(const std::vector<std::uint8_t>& identifier);
+
+// The console the guest's /dev/console is: the kernel takes the last `console=` argument, so
+// `hvc<N>` there means the virtio console and anything else (or none, or EFI boot) the serial
+// port. Output is read from both; input can go to one only (a console nobody reads would fill
+// up and stall the other's output). With hvc there, the command line gets
+// `earlycon=uart8250,io,0x3f8,115200` (unless it names an early console itself), so that the
+// boot log before virtio_console loads still reaches on_console_line over the UART.
+ConsoleDevice preferred_console(const VmConfig& config);
 
 // QemuOpts/keyval values double commas; anything else is taken literally.
 std::string escape_option_value(std::string_view value);

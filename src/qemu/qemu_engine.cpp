@@ -28,8 +28,8 @@
 #include <spdlog/spdlog.h>
 
 #include "config/access.hpp"
-#include "runtime/console_line_splitter.hpp"
 #include "qemu/command_line.hpp"
+#include "qemu/console_pump.hpp"
 #include "qemu/host.hpp"
 #include "qemu/process.hpp"
 #include "qemu/qmp_client.hpp"
@@ -49,10 +49,11 @@ constexpr auto quit_timeout = 5s;
 constexpr auto migration_timeout = 300s;
 constexpr auto exit_drain_timeout = 2s;
 
-// The child's descriptor layout (QemuRuntimePaths): 3 QMP, 4 console, then network fds.
+// The child's descriptor layout (QemuRuntimePaths): 3 QMP, 4 ttyS0, 5 hvc0, then network fds.
 constexpr int child_qmp_fd = 3;
 constexpr int child_console_fd = 4;
-constexpr int first_child_network_fd = 5;
+constexpr int child_virtio_console_fd = 5;
+constexpr int first_child_network_fd = 6;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -62,17 +63,6 @@ Result<std::array<FileDescriptor, 2>> stream_socketpair() {
     return make_error(Errc::io, fmt::format("socketpair: {}", errno_text()));
   }
   return std::array<FileDescriptor, 2>{FileDescriptor(fds[0]), FileDescriptor(fds[1])};
-}
-
-bool write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 Result<FileDescriptor> listen_unix(const std::filesystem::path& path) {
@@ -111,6 +101,7 @@ struct Run {
   std::unique_ptr<Process> qemu;
   std::unique_ptr<QmpClient> qmp;
   FileDescriptor console;        // our end of the guest's ttyS0
+  FileDescriptor virtio_console; // our end of the guest's hvc0
   FileDescriptor console_wake;   // eventfd: tells the console thread to finish
   FileDescriptor serial_file;    // SerialToFile, opened per run
   std::thread console_thread;
@@ -424,7 +415,10 @@ class Core : public std::enable_shared_from_this<Core> {
     if (!qmp_pair) return std::move(qmp_pair).error();
     auto console_pair = stream_socketpair();
     if (!console_pair) return std::move(console_pair).error();
-    std::vector<int> inherit = {(*qmp_pair)[1].get(), (*console_pair)[1].get()};
+    auto virtio_console_pair = stream_socketpair();
+    if (!virtio_console_pair) return std::move(virtio_console_pair).error();
+    std::vector<int> inherit = {(*qmp_pair)[1].get(), (*console_pair)[1].get(),
+                                (*virtio_console_pair)[1].get()};
     for (const auto& network : config_.networks()) {
       if (const auto* fd = std::get_if<FileHandleNetwork>(&network.attachment)) {
         inherit.push_back(fd->fd);
@@ -460,12 +454,14 @@ class Core : public std::enable_shared_from_this<Core> {
     run->qemu = std::move(*qemu);
     (*qmp_pair)[1].reset();
     (*console_pair)[1].reset();
+    (*virtio_console_pair)[1].reset();
     {
       std::lock_guard lock(mutex_);
       live_qemu_ = run->qemu.get();
     }
 
     run->console = std::move((*console_pair)[0]);
+    run->virtio_console = std::move((*virtio_console_pair)[0]);
     run->console_wake.reset(::eventfd(0, EFD_CLOEXEC));
     run_ = std::move(run);
     start_console_thread();
@@ -515,61 +511,27 @@ class Core : public std::enable_shared_from_this<Core> {
 
   void start_console_thread() {
     Run& run = *run_;
-    const int serial_out = run.serial_file ? run.serial_file.get()
-                           : std::holds_alternative<SerialToFd>(config_.serial())
-                               ? std::get<SerialToFd>(config_.serial()).fd
-                               : -1;
-    const int serial_in = std::holds_alternative<SerialToFd>(config_.serial())
-                              ? std::get<SerialToFd>(config_.serial()).fd
-                              : -1;
-    run.console_thread = std::thread([self = shared_from_this(), console = run.console.get(),
-                                      wake = run.console_wake.get(), serial_out, serial_in] {
-      self->console_loop(console, wake, serial_out, serial_in);
+    const auto* to_fd = std::get_if<SerialToFd>(&config_.serial());
+    ConsolePumpFds fds;
+    fds.serial = run.console.get();
+    fds.virtio = run.virtio_console.get();
+    fds.wake = run.console_wake.get();
+    fds.copy = run.serial_file ? run.serial_file.get() : to_fd != nullptr ? to_fd->fd : -1;
+    fds.input = to_fd != nullptr ? to_fd->fd : -1;
+    fds.input_to = command_line_.input_console == ConsoleDevice::virtio ? fds.virtio : fds.serial;
+    run.console_thread = std::thread([self = shared_from_this(), fds] {
+      self->console_loop(fds);
     });
     std::lock_guard lock(mutex_);
     console_thread_id_ = run.console_thread.get_id();
   }
 
-  void console_loop(int console, int wake, int serial_out, int serial_in) {
-    detail::ConsoleLineSplitter splitter;
-    const auto deliver_line = [&](std::string_view line) {
+  void console_loop(const ConsolePumpFds& fds) {
+    pump_consoles(fds, [this](std::string_view line) {
       if (!options_.on_console_line) return;
       std::lock_guard gate(console_gate_);
       if (!closing_) options_.on_console_line(line);
-    };
-    std::array<char, 16 * 1024> buffer{};
-    bool input_open = serial_in >= 0;
-    bool output_ok = serial_out >= 0;
-    for (;;) {
-      std::array<pollfd, 3> fds{{{console, POLLIN, 0}, {wake, POLLIN, 0}, {serial_in, POLLIN, 0}}};
-      if (::poll(fds.data(), input_open ? 3 : 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      // Told to finish (QEMU has been stopped by then): what it wrote last is still in the
-      // socket, so read without blocking until it is empty before leaving.
-      const bool finishing = fds[1].revents != 0;
-      if (finishing || fds[0].revents != 0) {
-        const ssize_t n =
-            ::recv(console, buffer.data(), buffer.size(), finishing ? MSG_DONTWAIT : 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // QEMU is gone, or nothing is left
-        const auto size = static_cast<std::size_t>(n);
-        if (output_ok) output_ok = write_all(serial_out, buffer.data(), size);
-        splitter.feed(std::string_view(buffer.data(), size), deliver_line);
-        if (finishing) continue;
-      }
-      if (input_open && fds[2].revents != 0) {
-        // Input for the guest, when the SerialToFd descriptor is readable. A write-only or
-        // closed descriptor ends input (never a busy loop on POLLHUP/POLLERR).
-        const ssize_t n = ::read(serial_in, buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0 || !write_all(console, buffer.data(), static_cast<std::size_t>(n))) {
-          input_open = false;
-        }
-      }
-    }
-    splitter.flush(deliver_line);
+    });
   }
 
   // Stops everything of the current run (if any). Worker thread (or ~Core) only.
@@ -899,6 +861,12 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
   QemuRuntimePaths paths;
   paths.qmp_fd = child_qmp_fd;
   paths.console_fd = child_console_fd;
+  paths.virtio_console_fd = child_virtio_console_fd;
+  // host_device or file: decided once, here, so that the command line stays a pure function.
+  for (const auto& disk : effective.disks()) {
+    std::error_code block_ec;
+    paths.disk_is_block_device.push_back(std::filesystem::is_block_file(disk.path, block_ec));
+  }
   int next_fd = first_child_network_fd;
   for (std::size_t i = 0; i < effective.networks().size(); ++i) {
     const auto& attachment = effective.networks()[i].attachment;

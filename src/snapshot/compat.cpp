@@ -117,13 +117,6 @@ Result<void> compare_other_devices(const VmConfig& saved, const VmConfig& ours) 
     return mismatch("entropy", presence(saved.entropy(), "entropy device"),
                     presence(ours.entropy(), "entropy device"));
   }
-  // Only whether a console device exists matters to the guest, not where its output goes.
-  const bool saved_serial = !std::holds_alternative<std::monostate>(saved.serial());
-  const bool our_serial = !std::holds_alternative<std::monostate>(ours.serial());
-  if (saved_serial != our_serial) {
-    return mismatch("serial", presence(saved_serial, "serial console"),
-                    presence(our_serial, "serial console"));
-  }
   if (saved.rosetta_tag() != ours.rosetta_tag()) {
     return mismatch("rosetta", saved.rosetta_tag() ? "tag " + *saved.rosetta_tag() : "none",
                     ours.rosetta_tag() ? "tag " + *ours.rosetta_tag() : "none");
@@ -138,10 +131,29 @@ Result<void> compare_other_devices(const VmConfig& saved, const VmConfig& ours) 
   return {};
 }
 
+bool has_serial(const VmConfig& config) {
+  return !std::holds_alternative<std::monostate>(config.serial());
+}
+
+// Only whether a serial port exists matters to the guest (and to VZ), not where its output
+// goes. The port is the machine's, not the config's: on VZ an on_console_line callback adds
+// one even when serial() is none, and VZ refuses a restore whose device list differs.
+Result<void> compare_serial_port(const SnapshotManifest& manifest, const VmConfig& ours,
+                                 std::optional<bool> serial_port) {
+  const bool saved_port = manifest.serial_port.value_or(has_serial(manifest.config));
+  const bool our_port = serial_port.value_or(has_serial(ours));
+  if (saved_port == our_port) return {};
+  return mismatch("serial", presence(saved_port, "serial console port"),
+                  presence(our_port, "serial console port") +
+                      " (a serial port exists when serial is set or, on "
+                      "Virtualization.framework, when on_console_line is set)");
+}
+
 }  // namespace
 
 Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
-                                       std::string_view backend_name, const VmConfig& config) {
+                                       std::string_view backend_name, const VmConfig& config,
+                                       std::optional<bool> serial_port) {
   if (manifest.backend != backend_name) {
     return make_error(Errc::invalid_config, "restore: snapshot was made by " + manifest.backend +
                                                 ", this VM uses " + std::string(backend_name));
@@ -155,6 +167,7 @@ Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
   for (auto check : {compare_networks, compare_disks, compare_shares, compare_other_devices}) {
     if (auto result = check(saved, config); !result) return result;
   }
+  if (auto result = compare_serial_port(manifest, config, serial_port); !result) return result;
   if (saved.cpus() != config.cpus()) {
     return mismatch("cpus", std::to_string(saved.cpus()), std::to_string(config.cpus()));
   }

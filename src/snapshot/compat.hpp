@@ -1,6 +1,7 @@
 // vmm internal: whether a snapshot may be restored into a VM with a given config.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "vmm/config.hpp"
@@ -12,11 +13,14 @@ namespace vmm::detail {
 // from the saved one, and QEMU's -incoming needs the same machine; vmm applies the same rule on
 // every backend, before any hypervisor call. Checks, in this order: backend, machine
 // identifier, MACs (by network index), then the device list (networks, disks, shares, vsock,
-// balloon, entropy, serial console, Rosetta, boot kind, nested virtualization), cpus, memory.
+// balloon, entropy, Rosetta, boot kind, nested virtualization), the serial port, cpus, memory.
 // Returns invalid_config naming the first difference, e.g.
 //   "restore: networks[1].mac: the snapshot has MAC 52:54:00:00:00:01, this VM has MAC …:02"
 // Attachment details that the guest does not see (socket paths, fds, serial file) may differ.
+// `serial_port` is whether the restoring machine has a serial console port
+// (Engine::has_serial_port()); nullopt: config.serial() decides, as for an old manifest.
 Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
-                                       std::string_view backend_name, const VmConfig& config);
+                                       std::string_view backend_name, const VmConfig& config,
+                                       std::optional<bool> serial_port = std::nullopt);
 
 }  // namespace vmm::detail

@@ -45,12 +45,13 @@ bool is_utc_timestamp(const std::string& text) {
 
 std::string manifest_to_json(const SnapshotManifest& manifest) {
   // The config is embedded as an object, not a string, so that the manifest stays readable.
-  const json document{{"format_version", manifest.format_version},
-                      {"backend", manifest.backend},
-                      {"config", config_to_json(manifest.config)},
-                      {"state_file", manifest.state_file},
-                      {"created_at", manifest.created_at},
-                      {"library_version", manifest.library_version}};
+  json document{{"format_version", manifest.format_version},
+                {"backend", manifest.backend},
+                {"config", config_to_json(manifest.config)},
+                {"state_file", manifest.state_file},
+                {"created_at", manifest.created_at},
+                {"library_version", manifest.library_version}};
+  if (manifest.serial_port) document["serial_port"] = *manifest.serial_port;
   return document.dump(2) + "\n";
 }
 
@@ -62,10 +63,11 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
   std::string state_file;
   std::string created_at;
   std::string library_version;
+  std::optional<bool> serial_port;
   try {
     const JsonObject o(document, "$",
                        {"format_version", "backend", "config", "state_file", "created_at",
-                        "library_version"});
+                        "library_version", "serial_port"});
     // The version first: a newer format may differ in every other field.
     const auto version = o.integer("format_version");
     if (version != SnapshotManifest::current_format_version) {
@@ -94,6 +96,7 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
                             created_at));
     }
     library_version = o.string("library_version");
+    if (o.has("serial_port")) serial_port = o.boolean("serial_port", false);
   } catch (const JsonPathError& e) {
     return make_error(Errc::invalid_config, e.what());
   }
@@ -109,6 +112,7 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
       .state_file = std::move(state_file),
       .created_at = std::move(created_at),
       .library_version = std::move(library_version),
+      .serial_port = serial_port,
   };
 }
 

@@ -11,7 +11,8 @@ namespace vmm::detail {
 inline constexpr std::string_view manifest_file_name = "manifest.json";
 
 // {"format_version":1,"backend":"qemu","config":{...as VmConfig::to_json()...},
-//  "state_file":"state.qemu","created_at":"2026-01-02T03:04:05Z","library_version":"0.1.0"}
+//  "state_file":"state.qemu","created_at":"2026-01-02T03:04:05Z","library_version":"0.1.0",
+//  "serial_port":true}   (serial_port is optional: older manifests lack it)
 std::string manifest_to_json(const SnapshotManifest& manifest);
 
 // Validates as strictly as VmConfig::from_json: every field required, no unknown fields, a

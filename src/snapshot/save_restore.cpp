@@ -91,6 +91,7 @@ void VirtualMachine::Impl::save_written(std::uint64_t id, const fs::path& bundle
       .state_file = state_file,
       .created_at = detail::utc_timestamp_now(),
       .library_version = version_string,
+      .serial_port = serial_port_,
   };
   auto committed = detail::commit_bundle(staging, bundle, manifest);
   std::lock_guard lock(mutex_);
@@ -109,7 +110,8 @@ void VirtualMachine::Impl::restore(fs::path bundle, Completion done) {
   // The manifest is checked against this VM before any hypervisor call, state unchanged.
   auto manifest = read_snapshot_manifest(bundle);
   if (!manifest) return abandon(*id, in_operation("restore", manifest.error()));
-  if (auto compatible = detail::check_snapshot_compatible(*manifest, engine_name_, config_);
+  if (auto compatible = detail::check_snapshot_compatible(*manifest, engine_name_, config_,
+                                                                serial_port_);
       !compatible) {
     return abandon(*id, compatible.error());
   }

@@ -29,4 +29,32 @@ std::optional<Error> require_macos(const HostFacts& host, MacosVersion needed,
                                       host.macos.to_string() + ")");
 }
 
+namespace {
+// "14" for 14.0, "12.3" otherwise.
+std::string release(MacosVersion version) {
+  return version.minor == 0 ? std::to_string(version.major) : version.to_string();
+}
+}  // namespace
+
+MacosVersion sdk_version_from_max_allowed(long max_allowed) noexcept {
+  // macOS 11 and later: MMmmpp. Before: 10.x as 10x0 (1090) or 10xx00 (101500).
+  if (max_allowed >= 100000) {
+    return MacosVersion{static_cast<int>(max_allowed / 10000),
+                        static_cast<int>((max_allowed / 100) % 100)};
+  }
+  return MacosVersion{static_cast<int>(max_allowed / 100), static_cast<int>((max_allowed / 10) % 10)};
+}
+
+Error sdk_too_old(const std::string& subject_needs, MacosVersion needed, MacosVersion sdk) {
+  return Error(Errc::unsupported, subject_needs + " macOS " + release(needed) + " and a macOS " +
+                                      release(needed) + " SDK; this build used SDK " +
+                                      sdk.to_string() + " (rebuild vmm with a newer Xcode)");
+}
+
+std::optional<Error> require_sdk(const HostFacts& host, MacosVersion needed,
+                                 const std::string& subject_needs) {
+  if (host.sdk >= needed) return std::nullopt;
+  return sdk_too_old(subject_needs, needed, host.sdk);
+}
+
 }  // namespace vmm::vz

@@ -34,6 +34,10 @@ struct HostFacts {
   // +[VZGenericPlatformConfiguration isNestedVirtualizationSupported] (false before macOS 15).
   bool nested_virtualization_supported = false;
   RosettaAvailability rosetta = RosettaAvailability::not_supported;
+  // The macOS SDK this build was compiled with (__MAC_OS_X_VERSION_MAX_ALLOWED): an API newer
+  // than it does not exist in this binary whatever the host runs. query_host_facts() sets it;
+  // the default is the newest SDK vmm knows, so that a made-up host has no SDK limit.
+  MacosVersion sdk{26, 0};
 };
 
 std::string_view to_string(HostArch arch) noexcept;

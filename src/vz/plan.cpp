@@ -51,8 +51,25 @@ Result<void> check_limits(const VmConfig& config, const HostFacts& host) {
   return {};
 }
 
-Result<StoragePlan> plan_disk(const DiskImage& disk, const HostFacts& host) {
-  const std::string what = "disk " + quoted(disk.path);
+// A block device is attached as it is, by VZDiskBlockDeviceStorageDeviceAttachment (macOS 14):
+// it has no format of its own, no caching mode, and knows only full or no synchronisation.
+Result<void> check_block_device(const DiskImage& disk, const HostFacts& host,
+                                const std::string& what) {
+  if (auto missing = require_macos(host, macos_for_block_device, what + ": block devices")) {
+    return *std::move(missing);
+  }
+  if (disk.format != DiskFormat::raw) {
+    return make_error(Errc::invalid_config,
+                      what + ": is a block device, which Virtualization.framework attaches as it "
+                             "is; format " +
+                          std::string(to_string(disk.format)) +
+                          " applies to image files only (use raw)");
+  }
+  return {};
+}
+
+Result<void> check_image_format(const DiskImage& disk, const HostFacts& host,
+                                const std::string& what) {
   if (disk.format == DiskFormat::qcow2) {
     return make_error(Errc::unsupported,
                       what + ": qcow2 images are not supported by Virtualization.framework, "
@@ -64,6 +81,16 @@ Result<StoragePlan> plan_disk(const DiskImage& disk, const HostFacts& host) {
       return *std::move(missing);
     }
   }
+  return {};
+}
+
+Result<StoragePlan> plan_disk(const DiskImage& disk, const HostFacts& host,
+                              const PlanOptions& options) {
+  const std::string what = "disk " + quoted(disk.path);
+  const bool block_device = options.is_block_device && options.is_block_device(disk.path);
+  auto kind_ok = block_device ? check_block_device(disk, host, what)
+                              : check_image_format(disk, host, what);
+  if (!kind_ok) return kind_ok.error();
   if (disk.bus == BlockBus::nvme) {
     if (auto missing = require_macos(host, macos_for_nvme, what + ": NVMe disks")) {
       return *std::move(missing);
@@ -82,8 +109,11 @@ Result<StoragePlan> plan_disk(const DiskImage& disk, const HostFacts& host) {
                              "Virtualization.framework, not on " +
                           std::string(to_string(disk.bus)));
   }
-  return StoragePlan{disk.path,  disk.format, disk.read_only, disk.caching,
-                     disk.sync,  disk.bus,    disk.device_id};
+  // VZDiskSynchronizationMode has no fsync-only mode: fsync becomes full for a block device.
+  const SyncMode sync =
+      block_device && disk.sync == SyncMode::fsync ? SyncMode::full : disk.sync;
+  return StoragePlan{disk.path, disk.format, disk.read_only, block_device, disk.caching,
+                     sync,      disk.bus,    disk.device_id};
 }
 
 Result<void> check_mtu(std::uint32_t mtu, const HostFacts& host, const std::string& what) {
@@ -129,6 +159,9 @@ Result<NetworkAttachmentPlan> plan_attachment(const NetworkAttachment& attachmen
             if (auto missing = require_macos(host, macos_for_vmnet, what + ": vmnet networks")) {
               return *std::move(missing);
             }
+            if (auto missing = require_sdk(host, macos_for_vmnet, what + ": vmnet networks need")) {
+              return *std::move(missing);
+            }
             VmnetAttachmentPlan plan;
             if (vmnet.subnet) {
               auto subnet = detail::parse_ipv4_subnet(*vmnet.subnet);
@@ -169,6 +202,10 @@ Result<void> check_nested(const HostFacts& host) {
   if (auto missing = require_macos(host, macos_for_nested, "nested virtualization")) {
     return *std::move(missing);
   }
+  // Before the hardware check: a build without the macOS 15 SDK cannot even ask the hardware.
+  if (auto missing = require_sdk(host, macos_for_nested, "nested virtualization needs")) {
+    return *std::move(missing);
+  }
   if (!host.nested_virtualization_supported) {
     return make_error(Errc::unsupported,
                       "nested virtualization: this Mac's hardware does not support it (it needs "
@@ -200,6 +237,10 @@ SerialPlan plan_serial(const SerialConsole& serial, bool console_lines) {
 
 }  // namespace
 
+bool has_serial_port(const Plan& plan) {
+  return !std::holds_alternative<std::monostate>(plan.serial);
+}
+
 Result<Plan> make_plan(const VmConfig& config, const HostFacts& host, const PlanOptions& options) {
   Plan plan;
   auto boot = plan_boot(config.boot(), host);
@@ -211,7 +252,7 @@ Result<Plan> make_plan(const VmConfig& config, const HostFacts& host, const Plan
   plan.memory_bytes = config.memory().as_bytes();
 
   for (const auto& disk : config.disks()) {
-    auto storage = plan_disk(disk, host);
+    auto storage = plan_disk(disk, host, options);
     if (!storage) return storage.error();
     plan.storage.push_back(std::move(*storage));
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -47,13 +48,20 @@ struct PlatformPlan {  // VZGenericPlatformConfiguration
 
 // ---- storage ----------------------------------------------------------------------------------
 
-// One VZDiskImageStorageDeviceAttachment on the bus it names, in config order (the guest
-// enumerates disks in this order: vda, vdb, ... for virtio).
+// One storage attachment on the bus it names, in config order (the guest enumerates disks in
+// this order: vda, vdb, ... for virtio): a VZDiskImageStorageDeviceAttachment for an image file,
+// a VZDiskBlockDeviceStorageDeviceAttachment (macOS 14) over an open descriptor for a block
+// device.
 struct StoragePlan {
   std::filesystem::path path;
   DiskFormat format = DiskFormat::raw;  // raw or asif: VZ recognises the format by itself
   bool read_only = false;
+  bool block_device = false;
+  // Image files only: a block device has no caching mode in VZ (the host's buffer cache is
+  // chosen by the device node: /dev/diskN is buffered, /dev/rdiskN is not).
   CachingMode caching = CachingMode::cached;
+  // For a block device VZDiskSynchronizationMode knows only full and none: `fsync` is planned
+  // as `full` (the guest's flushes reach the device), so the plan never holds fsync there.
   SyncMode sync = SyncMode::fsync;
   BlockBus bus = BlockBus::virtio;
   std::optional<std::string> device_id;  // virtio-blk blockDeviceIdentifier
@@ -130,6 +138,9 @@ struct Plan {
 struct PlanOptions {
   std::filesystem::path work_dir;  // where the backend may create sockets
   bool console_lines = false;      // CreateOptions::on_console_line is set
+  // Which disk paths are block devices. Empty: none are (make_plan stays a pure function);
+  // make_checked_plan() fills in the real check (block_device.hpp) when it is empty.
+  std::function<bool(const std::filesystem::path&)> is_block_device;
 };
 
 // Buffer sizes for the backend's own datagram sockets: 4x as the reference advises.
@@ -142,11 +153,16 @@ inline constexpr std::size_t max_unix_socket_path = 103;
 // (or the hardware it lacks); `invalid_config` naming the host limit a value exceeds.
 Result<Plan> make_plan(const VmConfig& config, const HostFacts& host, const PlanOptions& options);
 
+// Whether the machine gets a serial port: for serial() and also for on_console_line (the pipe).
+// VZ compares the device list on restore, so snapshots record this (Engine::has_serial_port).
+bool has_serial_port(const Plan& plan);
+
 // Why a config cannot be saved on this host, or nullopt when it can (part of make_plan).
 std::optional<Error> save_blocker(const VmConfig& config, const HostFacts& host);
 
-// make_plan(), then on arm64 hosts the check that a Linux kernel is an uncompressed Image
-// (reads the kernel file): VZ would otherwise fail at start with an internal error.
+// make_plan() with the disks examined on the file system (block device or not), then on arm64
+// hosts the check that a Linux kernel is an uncompressed Image (reads the kernel file): VZ would
+// otherwise fail at start with an internal error.
 Result<Plan> make_checked_plan(const VmConfig& config, const HostFacts& host,
                                const PlanOptions& options);
 

@@ -19,6 +19,7 @@ inline constexpr MacosVersion macos_for_usb_storage{13, 0};
 inline constexpr MacosVersion macos_for_file_handle_mtu{13, 0};
 inline constexpr MacosVersion macos_for_rosetta{13, 0};
 inline constexpr MacosVersion macos_for_nvme{14, 0};
+inline constexpr MacosVersion macos_for_block_device{14, 0};
 inline constexpr MacosVersion macos_for_save_restore{14, 0};
 inline constexpr MacosVersion macos_for_nested{15, 0};
 inline constexpr MacosVersion macos_for_asif{26, 0};
@@ -31,5 +32,19 @@ inline constexpr std::uint32_t default_mtu = 1500;
 // "<feature>: needs macOS <needed> or later (this host runs macOS <x.y>)".
 std::optional<Error> require_macos(const HostFacts& host, MacosVersion needed,
                                    const std::string& feature);
+
+// The SDK version that __MAC_OS_X_VERSION_MAX_ALLOWED encodes: 140200 -> 14.2, 260000 -> 26.0,
+// and the old four-digit form 1090 -> 10.9. The .mm files pass the macro in (sdk_capabilities.h).
+MacosVersion sdk_version_from_max_allowed(long max_allowed) noexcept;
+
+// The `unsupported` error for a feature whose API this build's SDK does not declare, e.g.
+// "vmnet networks need macOS 26 and a macOS 26 SDK; this build used SDK 14.2". `subject_needs`
+// carries the subject and its verb ("vmnet networks need", "nested virtualization needs").
+// The plan returns it before any framework call; the .mm's compile-time #else returns the same.
+Error sdk_too_old(const std::string& subject_needs, MacosVersion needed, MacosVersion sdk);
+
+// nullopt when host.sdk is `needed` or later, sdk_too_old() otherwise.
+std::optional<Error> require_sdk(const HostFacts& host, MacosVersion needed,
+                                 const std::string& subject_needs);
 
 }  // namespace vmm::vz

@@ -1,5 +1,6 @@
-// Whether a VM can be saved and restored, decided before any state changes so that save()
-// fails early with the reason rather than VZ failing half-way.
+// What the plan knows blocks save/restore, decided before any state changes so that save()
+// fails early with a reason naming the device. It is a lower bound: no blocker here does not
+// promise that VZ can save (VzEngine::check_save_support then asks the framework itself).
 #include <string>
 
 #include "vz/plan.hpp"
@@ -15,9 +16,16 @@ std::optional<Error> save_blocker(const VmConfig& config, const HostFacts& host)
                  "host runs macOS " +
                      host.macos.to_string() + " on " + std::string(to_string(host.arch)));
   }
-  // Directory sharing devices make a configuration unsavable (validateSaveRestoreSupport
-  // rejects them). vmm's serial console is a VZVirtioConsoleDeviceSerialPortConfiguration in
-  // serialPorts, not a console device in consoleDevices, so it does not block saving.
+  // Only what is known to be refused is blocked here; everything else is left to
+  // validateSaveRestoreSupportWithError:, the authority, which save()/restore() ask before any
+  // state changes (docs/macos.md lists each rule and its source):
+  // - directory sharing devices (virtiofs, Rosetta) are refused by the framework;
+  // - console devices (consoleDevices) are refused ("Unsupported console device in
+  //   configuration"), but vmm never configures one: its console is a
+  //   VZVirtioConsoleDeviceSerialPortConfiguration in serialPorts, so it blocks nothing here;
+  // - entropy (and audio, which vmm has not): tart leaves them out of suspendable VMs, but no
+  //   header or documentation says the framework refuses them, so the plan does not promise
+  //   either way.
   if (!config.shares().empty()) {
     return Error(Errc::unsupported, "save/restore is not possible with directory shares "
                                     "(virtiofs tag \"" +

@@ -90,4 +90,13 @@ Error error_from_exception(std::string_view name, std::string_view reason,
   return Error(errc, prefixed(context, std::string(reason) + " (" + std::string(name) + ")"));
 }
 
+Error save_restore_refusal(std::string_view description) {
+  if (description.empty()) {
+    return Error(Errc::unsupported,
+                 "Virtualization.framework cannot save or restore this configuration "
+                 "(validateSaveRestoreSupportWithError: gave no reason)");
+  }
+  return Error(Errc::unsupported, std::string(description));
+}
+
 }  // namespace vmm::vz

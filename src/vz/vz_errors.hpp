@@ -27,4 +27,9 @@ Error error_from_ns_error(std::string_view domain, long code, std::string_view d
 Error error_from_exception(std::string_view name, std::string_view reason,
                            std::string_view context);
 
+// validateSaveRestoreSupportWithError: refused: `unsupported`, with the framework's description
+// verbatim (it names the device, e.g. "Unsupported console device in configuration"); the core
+// prefixes the operation ("save: ..."). An empty description still says who refused.
+Error save_restore_refusal(std::string_view description);
+
 }  // namespace vmm::vz

@@ -2,8 +2,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <compare>
 #include <set>
 #include <string>
+#include <type_traits>
 
 #include "config/test_support.hpp"
 #include "vmm/mac_address.hpp"
@@ -116,6 +118,22 @@ TEST(MacAddressTest, OrdersByBytes) {
   EXPECT_LT(MacAddress({0x02, 0, 0, 0, 0, 0xff}), MacAddress({0x02, 0, 0, 0, 1, 0}));
   EXPECT_LT(MacAddress({0x02, 0xff, 0, 0, 0, 0}), MacAddress({0x52, 0, 0, 0, 0, 0}));
   EXPECT_EQ(MacAddress({1, 2, 3, 4, 5, 6}), MacAddress({1, 2, 3, 4, 5, 6}));
+}
+
+// The hand-written <=> (libc++ 16 has none for std::array): a strong, lexicographic order
+// usable at compile time, consistent with ==.
+TEST(MacAddressTest, ThreeWayComparisonIsLexicographicAndStrong) {
+  static_assert(std::is_same_v<decltype(MacAddress() <=> MacAddress()), std::strong_ordering>);
+  static_assert((MacAddress({1, 0, 0, 0, 0, 9}) <=> MacAddress({1, 0, 0, 0, 1, 0})) < 0);
+  EXPECT_EQ(MacAddress({9, 0, 0, 0, 0, 0}) <=> MacAddress({1, 9, 9, 9, 9, 9}),
+            std::strong_ordering::greater);
+  EXPECT_EQ(MacAddress({1, 2, 3, 4, 5, 6}) <=> MacAddress({1, 2, 3, 4, 5, 6}),
+            std::strong_ordering::equal);
+  EXPECT_NE(MacAddress({1, 2, 3, 4, 5, 6}), MacAddress({1, 2, 3, 4, 5, 7}));
+  const std::set<MacAddress> sorted{MacAddress({3, 0, 0, 0, 0, 0}), MacAddress({1, 0, 0, 0, 0, 2}),
+                                    MacAddress({1, 0, 0, 0, 0, 1})};
+  EXPECT_EQ(sorted.begin()->to_string(), "01:00:00:00:00:01");
+  EXPECT_EQ(sorted.rbegin()->to_string(), "03:00:00:00:00:00");
 }
 
 TEST(MacAddressTest, RandomLocalIsLocallyAdministeredUnicastAndDistinct) {

@@ -80,12 +80,15 @@ vmm::qemu::QemuRuntimePaths paths_for(const vmm::VmConfig& config) {
   for (std::size_t i = 0; i < config.networks().size(); ++i) {
     const auto& attachment = config.networks()[i].attachment;
     paths.network_fds.push_back(
-        std::holds_alternative<vmm::FileHandleNetwork>(attachment) ? 5 + static_cast<int>(i) : -1);
+        std::holds_alternative<vmm::FileHandleNetwork>(attachment) ? 6 + static_cast<int>(i) : -1);
     paths.network_local_sockets.emplace_back(
         std::holds_alternative<vmm::UnixDatagramNetwork>(attachment)
             ? work + "/net" + std::to_string(i)
             : "");
   }
+  // Every other disk stands for a block device (the engine's stat, which a fuzzer cannot make).
+  for (std::size_t i = 0; i < config.disks().size(); ++i)
+    paths.disk_is_block_device.push_back(i % 2 == 1);
   for (std::size_t i = 0; i < config.shares().size(); ++i)
     paths.virtiofs_sockets.emplace_back(work + "/fs" + std::to_string(i) + ".sock");
   return paths;
@@ -125,6 +128,9 @@ void check_argv(const vmm::VmConfig& config, const vmm::qemu::QemuHostFacts& hos
     const auto& disk = config.disks()[i];
     const auto& file = blockdevs[i].at("file");
     FUZZ_CHECK(file.at("filename").get<std::string>() == disk.path.string(), "disk path changed");
+    FUZZ_CHECK(file.at("driver").get<std::string>() ==
+                   (paths.disk_is_block_device[i] ? "host_device" : "file"),
+               "block device disk without host_device (or a file with it)");
     if (!disk.device_id) continue;
     bool found = false;
     for (const auto& device : devices) {
@@ -135,6 +141,9 @@ void check_argv(const vmm::VmConfig& config, const vmm::qemu::QemuHostFacts& hos
     }
     FUZZ_CHECK(found, "no device for a disk");
   }
+  int virtio_consoles = 0;  // hvc0, whatever else the VM has
+  for (const auto& device : devices) virtio_consoles += value(device, "chardev") == "hvc" ? 1 : 0;
+  FUZZ_CHECK(virtio_consoles == 1, "not exactly one virtio console");
   for (std::size_t i = 0; i < config.shares().size(); ++i) {
     const auto id = "fs" + std::to_string(i);
     bool device = false, chardev = false;

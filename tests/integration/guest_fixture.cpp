@@ -53,6 +53,22 @@ bool GuestConsole::wait_for_line(std::string_view text, std::chrono::millisecond
   });
 }
 
+std::optional<std::string> GuestConsole::wait_for_containing(std::string_view text,
+                                                         std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  std::optional<std::string> found;
+  changed_.wait_for(lock, timeout, [&] {
+    for (const auto& line : lines_) {
+      if (line.find(text) != std::string::npos) {
+        found = line;
+        return true;
+      }
+    }
+    return false;
+  });
+  return found;
+}
+
 std::optional<long> GuestConsole::wait_counter_above(long after, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   if (!changed_.wait_for(lock, timeout, [&] { return last_counter_ > after; })) return std::nullopt;
@@ -145,8 +161,9 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-VmConfigBuilder guest_config(const GuestAssets& assets, std::string guest_options) {
-  std::string cmdline = "console=ttyS0 quiet panic=-1";
+VmConfigBuilder guest_config(const GuestAssets& assets, std::string guest_options,
+                             std::string_view console) {
+  std::string cmdline = "console=" + std::string(console) + " quiet panic=-1";
   if (!guest_options.empty()) cmdline += " " + guest_options;
   auto builder = VmConfig::builder();
   builder.cpus(1).memory(Size::mib(256)).linux_boot(assets.kernel, assets.initrd, cmdline);

@@ -45,6 +45,9 @@ class GuestConsole {
   }
 
   bool wait_for_line(std::string_view text, std::chrono::milliseconds timeout);
+  // The first line containing `text` (e.g. the kernel's "] Linux version "), once one arrives.
+  std::optional<std::string> wait_for_containing(std::string_view text,
+                                             std::chrono::milliseconds timeout);
   // Waits until a counter above `after` is printed; returns it.
   std::optional<long> wait_counter_above(long after, std::chrono::milliseconds timeout);
   long last_counter();
@@ -93,8 +96,10 @@ class TempDir {
 };
 
 // A config for the test guest: 1 vCPU, 256 MiB, the guest options appended to the kernel
-// command line (e.g. "vmm.poweroff_after=3").
-VmConfigBuilder guest_config(const GuestAssets& assets, std::string guest_options = {});
+// command line (e.g. "vmm.poweroff_after=3"). The console is the virtio console hvc0, as on
+// every backend; pass "ttyS0" for the serial port.
+VmConfigBuilder guest_config(const GuestAssets& assets, std::string guest_options = {},
+                             std::string_view console = "hvc0");
 CreateOptions guest_create_options(GuestConsole& console);
 
 }  // namespace vmm::testing

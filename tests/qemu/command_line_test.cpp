@@ -19,6 +19,18 @@ using testing::has_flag;
 using testing::ScratchDir;
 using testing::values_of;
 
+// The -device values besides the virtio console's two, which every command line has (tested
+// on their own below).
+std::vector<std::string> other_devices(const std::vector<std::string>& argv) {
+  std::vector<std::string> devices;
+  for (auto& device : values_of(argv, "-device")) {
+    if (device.rfind("virtio-serial-", 0) != 0 && device.rfind("virtconsole,", 0) != 0) {
+      devices.push_back(std::move(device));
+    }
+  }
+  return devices;
+}
+
 class CommandLineTest : public ::testing::Test {
  protected:
   CommandLineTest() {
@@ -92,11 +104,84 @@ TEST_F(CommandLineTest, LinuxBootUsesMicrovmWithTheBaseFlags) {
 TEST_F(CommandLineTest, ControlAndConsoleUseTheDescriptorsTheEngineMapped) {
   paths_.qmp_fd = 7;
   paths_.console_fd = 9;
+  paths_.virtio_console_fd = 11;
   const auto a = argv(linux_builder());
   EXPECT_EQ(values_of(a, "-chardev"),
-            (std::vector<std::string>{"socket,id=qmp,fd=7", "socket,id=console,fd=9"}));
+            (std::vector<std::string>{"socket,id=qmp,fd=7", "socket,id=console,fd=9",
+                                      "socket,id=hvc,fd=11"}));
   EXPECT_EQ(values_of(a, "-mon"), std::vector<std::string>{"chardev=qmp,mode=control"});
   EXPECT_EQ(values_of(a, "-serial"), std::vector<std::string>{"chardev:console"});
+}
+
+// console=hvc0 works on QEMU as on VZ: a virtconsole on virtio-serial over virtio-mmio (the
+// modern transport that microvm's -global already selects), next to the ttyS0 UART.
+TEST_F(CommandLineTest, MicrovmHasAVirtioConsoleOnVirtioMmio) {
+  auto builder = VmConfig::builder();
+  builder.cpus(1).memory(Size::mib(256)).linux_boot(kernel_, initrd_, "console=hvc0");
+  const auto line = command_line(builder);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->machine, MachineType::microvm);
+  EXPECT_EQ(values_of(line->argv, "-global"),
+            std::vector<std::string>{"virtio-mmio.force-legacy=false"});
+  EXPECT_EQ(values_of(line->argv, "-device"),
+            (std::vector<std::string>{"virtio-serial-device,id=virtio-serial0",
+                                      "virtconsole,bus=virtio-serial0.0,chardev=hvc,id=hvc0"}));
+  EXPECT_EQ(values_of(line->argv, "-chardev").back(), "socket,id=hvc,fd=5");
+  EXPECT_EQ(values_of(line->argv, "-serial"), std::vector<std::string>{"chardev:console"});
+  EXPECT_EQ(line->input_console, ConsoleDevice::virtio);
+}
+
+// The log before hvc0 exists goes to the UART as an early console; a command line that picks
+// its own early console keeps it.
+TEST_F(CommandLineTest, Hvc0GetsTheUartAsEarlyConsoleUnlessOneIsNamed) {
+  host_.tsc_khz = 0;
+  const auto append_for = [&](std::string cmdline) {
+    auto builder = VmConfig::builder();
+    builder.cpus(1).memory(Size::mib(256)).linux_boot(kernel_, initrd_, std::move(cmdline));
+    return values_of(argv(builder), "-append");
+  };
+  EXPECT_EQ(append_for("console=hvc0 quiet"),
+            std::vector<std::string>{"console=hvc0 quiet earlycon=uart8250,io,0x3f8,115200"});
+  EXPECT_EQ(append_for("console=hvc0 earlycon"), std::vector<std::string>{"console=hvc0 earlycon"});
+  EXPECT_EQ(append_for("earlyprintk=ttyS0 console=hvc0"),
+            std::vector<std::string>{"earlyprintk=ttyS0 console=hvc0"});
+  EXPECT_EQ(append_for("console=ttyS0 quiet"), std::vector<std::string>{"console=ttyS0 quiet"});
+  EXPECT_EQ(append_for("console=hvc0 console=ttyS0"),
+            std::vector<std::string>{"console=hvc0 console=ttyS0"});
+}
+
+TEST_F(CommandLineTest, Q35HasAVirtioConsoleOnPci) {
+  DiskImage disk;
+  disk.path = scratch_.file("disk.img");
+  disk.bus = BlockBus::nvme;
+  auto builder = VmConfig::builder();
+  builder.cpus(1).memory(Size::mib(256)).linux_boot(kernel_, initrd_, "console=hvc0").disk(disk);
+  const auto line = command_line(builder);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->machine, MachineType::q35);
+  const auto devices = values_of(line->argv, "-device");
+  ASSERT_EQ(devices.size(), 3u);
+  EXPECT_EQ(devices[0], "virtio-serial-pci,id=virtio-serial0");
+  EXPECT_EQ(devices[1], "virtconsole,bus=virtio-serial0.0,chardev=hvc,id=hvc0");
+  EXPECT_EQ(line->input_console, ConsoleDevice::virtio);
+}
+
+// Host input goes to the console the kernel made /dev/console: its last console= argument.
+TEST_F(CommandLineTest, InputGoesToTheLastConsoleOnTheKernelCommandLine) {
+  const auto input_for = [&](std::string cmdline) {
+    auto builder = VmConfig::builder();
+    builder.cpus(1).memory(Size::mib(256)).linux_boot(kernel_, initrd_, std::move(cmdline));
+    auto line = command_line(builder);
+    EXPECT_TRUE(line.has_value());
+    return line ? line->input_console : ConsoleDevice::serial;
+  };
+  EXPECT_EQ(input_for("console=ttyS0 quiet"), ConsoleDevice::serial);
+  EXPECT_EQ(input_for("quiet console=hvc0"), ConsoleDevice::virtio);
+  EXPECT_EQ(input_for("console=hvc0 console=ttyS0,115200"), ConsoleDevice::serial);
+  EXPECT_EQ(input_for("console=ttyS0\tconsole=hvc1"), ConsoleDevice::virtio);
+  EXPECT_EQ(input_for("quiet"), ConsoleDevice::serial);
+  EXPECT_EQ(input_for("netconsole=hvc0 xconsole=hvc0"), ConsoleDevice::serial);
+  EXPECT_EQ(input_for(""), ConsoleDevice::serial);
 }
 
 TEST_F(CommandLineTest, NoTscHintWhenTheHostFrequencyIsUnknown) {
@@ -149,7 +234,7 @@ TEST_F(CommandLineTest, RawDiskIsAVirtioBlockDeviceWithCachedFsyncDefaults) {
   EXPECT_EQ(node["file"]["filename"], disk.string());
   EXPECT_EQ(node["file"]["cache"]["direct"], false);
   EXPECT_EQ(node["file"]["cache"]["no-flush"], false);
-  EXPECT_EQ(values_of(a, "-device"), std::vector<std::string>{"virtio-blk-device,drive=disk0,werror=report,rerror=report"});
+  EXPECT_EQ(other_devices(a), std::vector<std::string>{"virtio-blk-device,drive=disk0,werror=report,rerror=report"});
 }
 
 TEST_F(CommandLineTest, UncachedUnsyncedReadOnlyQcow2MapsToQemuCacheKnobs) {
@@ -169,8 +254,54 @@ TEST_F(CommandLineTest, UncachedUnsyncedReadOnlyQcow2MapsToQemuCacheKnobs) {
   EXPECT_EQ(node["file"]["read-only"], true);
   EXPECT_EQ(node["cache"]["direct"], true);
   EXPECT_EQ(node["cache"]["no-flush"], true);
-  EXPECT_EQ(values_of(a, "-device"),
+  EXPECT_EQ(other_devices(a),
             std::vector<std::string>{"virtio-blk-device,drive=disk0,serial=serial,,with,,commas,werror=report,rerror=report"});
+}
+
+// QEMU refuses a block device under the `file` driver; host_device takes the same options, so
+// read-only and the caching/sync modes map as for an image file. Regular files keep `file`.
+TEST_F(CommandLineTest, BlockDeviceDisksUseTheHostDeviceDriver) {
+  // The engine's stat decides what is a block device; the builder only reads its answer, so
+  // plain files stand in for the devices here.
+  DiskImage read_only_device;
+  read_only_device.path = scratch_.file("sdb");
+  read_only_device.read_only = true;
+  read_only_device.caching = CachingMode::uncached;
+  read_only_device.sync = SyncMode::none;
+  DiskImage qcow2_device;
+  qcow2_device.path = scratch_.file("lv0");
+  qcow2_device.format = DiskFormat::qcow2;
+  const auto file = scratch_.file("disk.img");
+  auto builder = linux_builder();
+  builder.disk(read_only_device).disk(qcow2_device).disk(file);
+  paths_.disk_is_block_device = {true, true};  // the third disk has no entry: a file
+  const auto a = argv(builder);
+  const auto blockdevs = values_of(a, "-blockdev");
+  ASSERT_EQ(blockdevs.size(), 3u);
+
+  const auto ro = json::parse(blockdevs[0]);
+  EXPECT_EQ(ro["driver"], "raw");
+  EXPECT_EQ(ro["read-only"], true);
+  EXPECT_EQ(ro["file"]["driver"], "host_device");
+  EXPECT_EQ(ro["file"]["filename"], read_only_device.path.string());
+  EXPECT_EQ(ro["file"]["read-only"], true);
+  EXPECT_EQ(ro["file"]["cache"]["direct"], true);
+  EXPECT_EQ(ro["file"]["cache"]["no-flush"], true);
+
+  const auto qcow2 = json::parse(blockdevs[1]);
+  EXPECT_EQ(qcow2["driver"], "qcow2");
+  EXPECT_EQ(qcow2["file"]["driver"], "host_device");
+  EXPECT_EQ(qcow2["file"]["read-only"], false);
+  EXPECT_EQ(qcow2["file"]["cache"]["direct"], false);
+  EXPECT_EQ(qcow2["file"]["cache"]["no-flush"], false);
+
+  EXPECT_EQ(json::parse(blockdevs[2])["file"]["driver"], "file");
+  // The guest sees the same virtio disk either way.
+  EXPECT_EQ(other_devices(a),
+            (std::vector<std::string>{
+                "virtio-blk-device,drive=disk0,werror=report,rerror=report",
+                "virtio-blk-device,drive=disk1,werror=report,rerror=report",
+                "virtio-blk-device,drive=disk2,werror=report,rerror=report"}));
 }
 
 TEST_F(CommandLineTest, AutomaticCachingUsesThePageCacheAndFullSyncHonoursFlushes) {
@@ -207,7 +338,7 @@ TEST_F(CommandLineTest, NvmeDiskNeedsPciSoTheMachineIsQ35WithASerial) {
   EXPECT_TRUE(values_of(line->argv, "-global").empty());
   // No TSC hint on q35: it has HPET and the PM timer.
   EXPECT_EQ(values_of(line->argv, "-append"), std::vector<std::string>{"console=ttyS0 quiet"});
-  EXPECT_EQ(values_of(line->argv, "-device"),
+  EXPECT_EQ(other_devices(line->argv),
             std::vector<std::string>{"nvme,drive=disk0,serial=vmm-disk0"});
 }
 
@@ -220,7 +351,7 @@ TEST_F(CommandLineTest, UsbDisksShareOneXhciController) {
     disk.device_id = fmt::format("usb{}", i);
     builder.disk(disk);
   }
-  EXPECT_EQ(values_of(argv(builder), "-device"),
+  EXPECT_EQ(other_devices(argv(builder)),
             (std::vector<std::string>{"qemu-xhci,id=usb",
                                       "usb-storage,bus=usb.0,drive=disk0,serial=usb0,werror=report,rerror=report",
                                       "usb-storage,bus=usb.0,drive=disk1,serial=usb1,werror=report,rerror=report"}));
@@ -242,7 +373,7 @@ TEST_F(CommandLineTest, EfiBootUsesOvmfFlashOnQ35WithPciDevices) {
                 "if=pflash,format=raw,unit=1,file=" + (scratch_.path() / "vars,,1.fd").string()}));
   EXPECT_FALSE(has_flag(line->argv, "-kernel"));
   EXPECT_EQ(values_of(line->argv, "-m"), std::vector<std::string>{"1024M"});
-  EXPECT_EQ(values_of(line->argv, "-device"),
+  EXPECT_EQ(other_devices(line->argv),
             std::vector<std::string>{"virtio-blk-pci,drive=disk0,werror=report,rerror=report"});
 }
 
@@ -260,7 +391,7 @@ TEST_F(CommandLineTest, NatNetworkIsUserModeWithTheMac) {
   builder.nat_network(mac);
   const auto a = argv(builder);
   EXPECT_EQ(values_of(a, "-netdev"), std::vector<std::string>{"user,id=net0"});
-  EXPECT_EQ(values_of(a, "-device"),
+  EXPECT_EQ(other_devices(a),
             std::vector<std::string>{"virtio-net-device,netdev=net0,mac=52:54:00:12:34:56"});
 }
 
@@ -281,7 +412,7 @@ TEST_F(CommandLineTest, FileHandleNetworkPassesTheMappedDescriptorWithItsMtu) {
   EXPECT_EQ(netdev["id"], "net1");
   EXPECT_EQ(netdev["local"]["type"], "fd");
   EXPECT_EQ(netdev["local"]["str"], "5");
-  const auto devices = values_of(a, "-device");
+  const auto devices = other_devices(a);
   ASSERT_EQ(devices.size(), 2u);
   EXPECT_EQ(devices[1].rfind("virtio-net-device,netdev=net1,mac=", 0), 0u) << devices[1];
   EXPECT_NE(devices[1].find(",host_mtu=9000"), std::string::npos) << devices[1];
@@ -298,7 +429,7 @@ TEST_F(CommandLineTest, UnixDatagramNetworkBindsALocalPathAndSendsToThePeer) {
   EXPECT_EQ(netdev["local"]["path"], (scratch_.path() / "net0.sock").string());
   EXPECT_EQ(netdev["remote"]["type"], "unix");
   EXPECT_EQ(netdev["remote"]["path"], "/run/peer.sock");
-  EXPECT_NE(values_of(a, "-device").at(0).find(",host_mtu=1500"), std::string::npos);
+  EXPECT_NE(other_devices(a).at(0).find(",host_mtu=1500"), std::string::npos);
 }
 
 TEST_F(CommandLineTest, BridgedAndVmnetNetworksAreUnsupported) {
@@ -321,7 +452,7 @@ TEST_F(CommandLineTest, ShareRunsOverVhostUserWithSharedMemory) {
             std::vector<std::string>{"memory-backend-memfd,id=mem,size=256M,share=on"});
   EXPECT_EQ(values_of(a, "-chardev").back(),
             "socket,id=fs0,path=" + (scratch_.path() / "fs,,0.sock").string());
-  EXPECT_EQ(values_of(a, "-device"),
+  EXPECT_EQ(other_devices(a),
             std::vector<std::string>{"vhost-user-fs-device,chardev=fs0,tag=data"});
 }
 
@@ -354,7 +485,7 @@ TEST_F(CommandLineTest, VsockNeedsVhostVsock) {
   expect_unsupported(builder, "/dev/vhost-vsock");
   host_.vhost_vsock = true;
   paths_.vsock_cid = 42;
-  EXPECT_EQ(values_of(argv(builder), "-device"),
+  EXPECT_EQ(other_devices(argv(builder)),
             std::vector<std::string>{"vhost-vsock-device,guest-cid=42"});
 }
 
@@ -364,7 +495,7 @@ TEST_F(CommandLineTest, EntropyAndBalloonAreVirtioDevices) {
   const auto a = argv(builder);
   EXPECT_EQ(values_of(a, "-object"),
             std::vector<std::string>{"rng-random,id=rng0,filename=/dev/urandom"});
-  EXPECT_EQ(values_of(a, "-device"),
+  EXPECT_EQ(other_devices(a),
             (std::vector<std::string>{"virtio-rng-device,rng=rng0", "virtio-balloon-device"}));
 }
 

@@ -248,6 +248,39 @@ TEST_F(Restore, MismatchIsRefusedBeforeTheEngineWithTheStateUnchanged) {
   EXPECT_TRUE(target->log.changes().empty());
 }
 
+// The machine's serial port (on VZ also added by on_console_line) is recorded on save and must
+// match on restore, as VZ's own device comparison requires.
+TEST_F(Restore, SerialPortOfTheMachineIsRecordedAndMustMatch) {
+  auto manifest = read_snapshot_manifest(bundle_);
+  ASSERT_TRUE(manifest) << manifest.error().to_string();
+  EXPECT_EQ(manifest->serial_port, std::optional<bool>(false));  // base config: no serial
+
+  auto control = std::make_shared<FakeEngineControl>();
+  control->set_serial_port(true);  // e.g. VZ with an on_console_line callback
+  auto target = detail::make_virtual_machine(FakeEngine::make(base_config(dir_), control),
+                                             Backend::qemu);
+  const auto result = await(target->restore(bundle_));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), Errc::invalid_config);
+  EXPECT_THAT(result.error().message(), HasSubstr("restore: serial: the snapshot has none"));
+  EXPECT_EQ(control->count("restore"), 0u);
+  EXPECT_EQ(target->state(), VmState::stopped);
+}
+
+TEST_F(Restore, SerialPortFromTheEngineIsWhatTheManifestRecords) {
+  auto control = std::make_shared<FakeEngineControl>();
+  control->set_serial_port(true);
+  auto source = detail::make_virtual_machine(FakeEngine::make(base_config(dir_), control),
+                                             Backend::qemu);
+  ASSERT_TRUE(await(source->start()));
+  ASSERT_TRUE(await(source->pause()));
+  const auto with_port = snapshots_ / "with-port";
+  ASSERT_TRUE(await(source->save(with_port)));
+  auto manifest = read_snapshot_manifest(with_port);
+  ASSERT_TRUE(manifest) << manifest.error().to_string();
+  EXPECT_EQ(manifest->serial_port, std::optional<bool>(true));
+}
+
 TEST_F(Restore, SnapshotOfAnotherBackendIsRefused) {
   auto control = std::make_shared<FakeEngineControl>();
   control->set_backend_name("virtualization_framework");

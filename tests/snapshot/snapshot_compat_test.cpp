@@ -60,13 +60,15 @@ class Compat : public ::testing::Test {
     return *config;
   }
 
-  SnapshotManifest saved(const Shape& shape, std::string backend = "qemu") {
+  SnapshotManifest saved(const Shape& shape, std::string backend = "qemu",
+                         std::optional<bool> serial_port = std::nullopt) {
     return SnapshotManifest{.format_version = 1,
                             .backend = std::move(backend),
                             .config = build(shape),
                             .state_file = "state.qemu",
                             .created_at = "2026-11-22T21:40:00Z",
-                            .library_version = "0.1.0"};
+                            .library_version = "0.1.0",
+                            .serial_port = serial_port};
   }
 
   // The refusal message when restoring `before` into a VM shaped `after`.
@@ -166,4 +168,37 @@ TEST_F(Compat, CpusAndMemory) {
 }
 
 }  // namespace
+// Virtualization.framework compares the device list on restore, and on_console_line adds a
+// serial port there: the port the machine had, recorded in the manifest, must match.
+TEST_F(Compat, SerialPortFromAConsoleLineCallbackMustMatch) {
+  // Saved with a callback (port, no serial in the config) -> restored without one: refused.
+  auto without = detail::check_snapshot_compatible(saved({}, "virtualization_framework", true),
+                                                   "virtualization_framework", build({}), false);
+  ASSERT_FALSE(without);
+  EXPECT_EQ(without.error().code(), Errc::invalid_config);
+  EXPECT_THAT(without.error().message(), HasSubstr("restore: serial: the snapshot has a serial "
+                                                   "console port, this VM has none"));
+  EXPECT_THAT(without.error().message(), HasSubstr("on_console_line"));
+  // And the other way round.
+  auto with = detail::check_snapshot_compatible(saved({}, "virtualization_framework", false),
+                                                "virtualization_framework", build({}), true);
+  ASSERT_FALSE(with);
+  EXPECT_THAT(with.error().message(), HasSubstr("the snapshot has none, this VM has a serial"));
+  // Same port on both sides: accepted, whether it came from serial() or the callback.
+  Shape serial;
+  serial.serial = true;
+  EXPECT_TRUE(detail::check_snapshot_compatible(saved({}, "virtualization_framework", true),
+                                                "virtualization_framework", build(serial), true));
+}
+
+TEST_F(Compat, ManifestWithoutSerialPortFallsBackToTheConfig) {
+  Shape serial;
+  serial.serial = true;
+  // An old manifest (no serial_port) of a VM with serial set: a machine with a port matches.
+  EXPECT_TRUE(detail::check_snapshot_compatible(saved(serial), "qemu", build({}), true));
+  auto refused = detail::check_snapshot_compatible(saved(serial), "qemu", build({}), false);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message(), HasSubstr("restore: serial:"));
+}
+
 }  // namespace vmm::testing

@@ -25,7 +25,8 @@ class Manifest : public ::testing::Test {
                              .config = base_config(dir_),
                              .state_file = "state.qemu",
                              .created_at = "2026-11-22T21:40:00Z",
-                             .library_version = version_string};
+                             .library_version = version_string,
+                             .serial_port = true};
 
   json document() const { return json::parse(detail::manifest_to_json(manifest_)); }
   // Parses `document` after `edit`, expecting an invalid_config error.
@@ -48,8 +49,23 @@ TEST_F(Manifest, RoundTripsEveryField) {
   EXPECT_EQ(parsed->state_file, "state.qemu");
   EXPECT_EQ(parsed->created_at, "2026-11-22T21:40:00Z");
   EXPECT_EQ(parsed->library_version, version_string);
+  EXPECT_EQ(parsed->serial_port, std::optional<bool>(true));
   EXPECT_EQ(parsed->machine_identifier(), manifest_.config.machine_identifier());
   EXPECT_EQ(parsed->macs(), manifest_.config.network_macs());
+}
+
+// serial_port is optional (manifests written before it was recorded lack it), and strict.
+TEST_F(Manifest, SerialPortIsRecordedOptionalAndABoolean) {
+  EXPECT_EQ(document().at("serial_port"), json(true));
+  manifest_.serial_port = false;
+  EXPECT_EQ(document().at("serial_port"), json(false));
+  manifest_.serial_port = std::nullopt;
+  EXPECT_FALSE(document().contains("serial_port"));
+  auto old = detail::parse_snapshot_manifest(detail::manifest_to_json(manifest_));
+  ASSERT_TRUE(old) << old.error().to_string();
+  EXPECT_EQ(old->serial_port, std::nullopt);
+  EXPECT_THAT(error_after([](json& doc) { doc["serial_port"] = "yes"; }),
+              HasSubstr("$.serial_port"));
 }
 
 TEST_F(Manifest, EmbedsTheConfigAsAnObject) {

@@ -44,6 +44,11 @@ void FakeEngineControl::set_backend_name(std::string name) {
   backend_name_ = std::move(name);
 }
 
+void FakeEngineControl::set_serial_port(std::optional<bool> port) {
+  std::lock_guard lock(mutex_);
+  serial_port_ = port;
+}
+
 bool FakeEngineControl::post(std::function<void()> task) {
   std::lock_guard lock(mutex_);
   if (engine_ == nullptr) return false;
@@ -174,6 +179,7 @@ FakeEngine::FakeEngine(VmConfig config, std::shared_ptr<FakeEngineControl> contr
   std::lock_guard lock(control_->mutex_);
   control_->engine_ = this;
   backend_name_ = control_->backend_name_;
+  serial_port_ = control_->serial_port_;
 }
 
 FakeEngine::~FakeEngine() {

@@ -31,6 +31,9 @@ class FakeEngineControl {
   void fail_next(const std::string& operation, Error error);
   void set_save_support(Result<void> support);
   void set_backend_name(std::string name);
+  // What has_serial_port() answers for engines made afterwards (as VZ does with
+  // on_console_line); nullopt: the Engine default, from config().serial().
+  void set_serial_port(std::optional<bool> port);
 
   // Completes the held `operation` on the engine thread; false if none is held or the engine
   // is gone. A successful save writes the state file first.
@@ -71,6 +74,7 @@ class FakeEngineControl {
   Result<void> save_support_;
   std::string backend_name_ = "qemu";
   std::map<std::uint32_t, std::function<void(FileDescriptor)>> listeners_;
+  std::optional<bool> serial_port_;
 };
 
 class FakeEngine final : public detail::Engine {
@@ -82,6 +86,9 @@ class FakeEngine final : public detail::Engine {
 
   std::string_view backend_name() const override;
   const VmConfig& config() const override { return config_; }
+  bool has_serial_port() const override {
+    return serial_port_.value_or(detail::Engine::has_serial_port());
+  }
   void set_listener(std::weak_ptr<detail::EngineListener> listener) override;
 
   void start(Done done) override { operation("start", std::move(done)); }
@@ -122,6 +129,7 @@ class FakeEngine final : public detail::Engine {
   VmConfig config_;
   std::shared_ptr<FakeEngineControl> control_;
   std::string backend_name_;
+  std::optional<bool> serial_port_;  // copied from the control at construction
   std::weak_ptr<detail::EngineListener> listener_;
 
   std::shared_ptr<Worker> worker_ = std::make_shared<Worker>();

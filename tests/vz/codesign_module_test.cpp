@@ -12,7 +12,8 @@
 namespace vmm::vz {
 namespace {
 
-// VMM_SOURCE_DIR (tests/CMakeLists.txt), not __FILE__: compiler caches may make __FILE__ relative.
+// VMM_SOURCE_DIR comes from tests/CMakeLists.txt: __FILE__ may be relative (ccache's base_dir
+// rewriting, -ffile-prefix-map), so it cannot locate the source tree.
 const std::filesystem::path module_path =
     std::filesystem::path(VMM_SOURCE_DIR) / "cmake" / "vmm_codesign.cmake";
 

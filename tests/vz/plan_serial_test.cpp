@@ -11,7 +11,7 @@ using test::mac;
 using test::Scratch;
 
 SerialPlan serial_of(const VmConfig& config, bool console_lines) {
-  auto plan = make_plan(config, mac(14), PlanOptions{{}, console_lines});
+  auto plan = make_plan(config, mac(14), PlanOptions{{}, console_lines, {}});
   EXPECT_TRUE(plan.has_value());
   return plan ? plan->serial : SerialPlan{};
 }
@@ -56,6 +56,21 @@ TEST(VzPlanSerial, ConsoleLinesTeeToTheConfigsFd) {
   const auto serial = serial_of(config, true);
   const auto& pipe = std::get<SerialPipePlan>(serial);
   EXPECT_EQ(std::get<SerialFdPlan>(pipe.tee).fd, 2);
+}
+
+// The machine's serial port, which snapshots record: on_console_line adds one by itself.
+TEST(VzPlanSerial, HasSerialPortCountsTheConsoleLinePort) {
+  Scratch scratch;
+  const auto bare = test::built(scratch.linux_builder());
+  auto plain = make_plan(bare, mac(14), PlanOptions{{}, false, {}});
+  auto lines = make_plan(bare, mac(14), PlanOptions{{}, true, {}});
+  ASSERT_TRUE(plain && lines);
+  EXPECT_FALSE(has_serial_port(*plain));
+  EXPECT_TRUE(has_serial_port(*lines));
+  const auto logged = test::built(scratch.linux_builder().serial(SerialToFd{1}));
+  auto with_serial = make_plan(logged, mac(14), PlanOptions{{}, false, {}});
+  ASSERT_TRUE(with_serial);
+  EXPECT_TRUE(has_serial_port(*with_serial));
 }
 
 }  // namespace

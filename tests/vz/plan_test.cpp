@@ -96,7 +96,7 @@ TEST(VzPlan, UnixDatagramGetsALocalSocketInTheWorkDirAndBigReceiveBuffer) {
   Scratch scratch;
   auto builder = scratch.linux_builder();
   builder.nat_network().network(UnixDatagramNetwork{"/tmp/peer.sock", 9000});
-  const auto plan = plan_of(test::built(builder), mac(14), PlanOptions{scratch.dir(), false});
+  const auto plan = plan_of(test::built(builder), mac(14), PlanOptions{scratch.dir(), false, {}});
   const auto& dgram = std::get<UnixDatagramAttachmentPlan>(plan.networks[1].attachment);
   EXPECT_EQ(dgram.local, scratch.dir() / "net1.sock");
   EXPECT_EQ(dgram.peer, "/tmp/peer.sock");
@@ -110,7 +110,7 @@ TEST(VzPlan, UnixDatagramLocalPathTooLongIsInvalidConfig) {
   auto builder = scratch.linux_builder();
   builder.network(UnixDatagramNetwork{"/tmp/peer.sock", 1500});
   const auto deep = std::filesystem::path("/") / std::string(100, 'w');
-  auto plan = make_plan(test::built(builder), mac(14), PlanOptions{deep, false});
+  auto plan = make_plan(test::built(builder), mac(14), PlanOptions{deep, false, {}});
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code(), Errc::invalid_config);
   EXPECT_NE(plan.error().message().find("net0.sock"), std::string::npos);

@@ -64,5 +64,26 @@ TEST(VzSaveSupport, SerialPortDoesNotBlockSaving) {
   EXPECT_FALSE(save_blocker(config, mac(14)));
 }
 
+// The plan blocks only what is known to be refused; for the rest (entropy, which tart leaves
+// out of suspendable VMs without a documented reason, the balloon, block devices, the console-line
+// port) validateSaveRestoreSupportWithError: is the authority, so the plan must not refuse early.
+TEST(VzSaveSupport, UnknownCasesAreLeftToTheFramework) {
+  Scratch scratch;
+  const auto disk = scratch.file("dev-disk");
+  const auto config = test::built(scratch.linux_builder().entropy().balloon().vsock().disk(
+      DiskImage{disk, DiskFormat::raw, false, CachingMode::cached, SyncMode::full,
+                BlockBus::virtio, std::nullopt}));
+  PlanOptions options{{}, true, [disk](const std::filesystem::path& path) { return path == disk; }};
+  auto plan = make_plan(config, mac(14), options);
+  ASSERT_TRUE(plan) << plan.error().to_string();
+  ASSERT_TRUE(plan->storage[0].block_device);
+  ASSERT_TRUE(has_serial_port(*plan));
+  EXPECT_FALSE(plan->save_blocker);
+  // While a directory share is known to be refused, whatever else the VM has.
+  const auto shared = test::built(
+      scratch.linux_builder().entropy().share("data", scratch.directory("data")));
+  expect_blocked(save_blocker(shared, mac(14)), {"directory shares", "\"data\""});
+}
+
 }  // namespace
 }  // namespace vmm::vz

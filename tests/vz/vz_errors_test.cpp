@@ -67,3 +67,19 @@ TEST(VzErrors, ObjectiveCExceptions) {
 
 }  // namespace
 }  // namespace vmm::vz
+
+namespace vmm::vz {
+namespace {
+
+// save() returns validateSaveRestoreSupportWithError:'s refusal verbatim, as unsupported.
+TEST(VzErrors, SaveRestoreRefusalIsUnsupportedWithTheFrameworksWordsVerbatim) {
+  const Error error = save_restore_refusal("Unsupported console device in configuration.");
+  EXPECT_EQ(error.code(), Errc::unsupported);
+  EXPECT_EQ(error.message(), "Unsupported console device in configuration.");
+  const Error silent = save_restore_refusal("");
+  EXPECT_EQ(silent.code(), Errc::unsupported);
+  EXPECT_NE(silent.message().find("validateSaveRestoreSupportWithError"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vmm::vz

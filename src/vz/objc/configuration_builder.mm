@@ -15,8 +15,11 @@
 #include "vz/bridged_interface.hpp"
 #include "vz/console_reader.hpp"
 #include "vz/efi_store.hpp"
+#include "vz/requirements.hpp"
+#include "vz/sdk_capabilities.h"
 #include "vz/unix_datagram.hpp"
 #import "vz/objc/objc_support.h"
+#import "vz/objc/storage_builder.h"
 
 namespace vmm::vz {
 namespace {
@@ -93,77 +96,18 @@ Result<VZPlatformConfiguration*> make_platform(const PlatformPlan& plan, BuiltCo
   }
   platform.machineIdentifier = identifier;
   if (plan.nested_virtualization) {
+#if VMM_VZ_SDK_HAS_NESTED_VIRT
     if (@available(macOS 15, *)) {
       platform.nestedVirtualizationEnabled = YES;
     } else {
       return make_error(Errc::unsupported, "nested virtualization: needs macOS 15 or later");
     }
+#else
+    // make_plan() refuses this first (require_sdk); kept so that no path reaches VZ without it.
+    return sdk_too_old("nested virtualization needs", macos_for_nested, build_sdk_version());
+#endif
   }
   return platform;
-}
-
-// ---- storage ----------------------------------------------------------------------------------
-
-API_AVAILABLE(macos(13.0))
-VZDiskImageCachingMode caching_mode(CachingMode mode) {
-  switch (mode) {
-    case CachingMode::automatic:
-      return VZDiskImageCachingModeAutomatic;
-    case CachingMode::cached:
-      return VZDiskImageCachingModeCached;
-    case CachingMode::uncached:
-      return VZDiskImageCachingModeUncached;
-  }
-  return VZDiskImageCachingModeCached;
-}
-
-API_AVAILABLE(macos(13.0))
-VZDiskImageSynchronizationMode synchronization_mode(SyncMode mode) {
-  switch (mode) {
-    case SyncMode::full:
-      return VZDiskImageSynchronizationModeFull;
-    case SyncMode::fsync:
-      return VZDiskImageSynchronizationModeFsync;
-    case SyncMode::none:
-      return VZDiskImageSynchronizationModeNone;
-  }
-  return VZDiskImageSynchronizationModeFsync;
-}
-
-API_AVAILABLE(macos(13.0))
-Result<VZStorageDeviceConfiguration*> make_storage_device(const StoragePlan& disk) {
-  const std::string what = "disk " + quoted(disk.path);
-  NSError* error = nil;
-  VZDiskImageStorageDeviceAttachment* attachment =
-      [[VZDiskImageStorageDeviceAttachment alloc] initWithURL:file_url(disk.path)
-                                                     readOnly:disk.read_only ? YES : NO
-                                                  cachingMode:caching_mode(disk.caching)
-                                          synchronizationMode:synchronization_mode(disk.sync)
-                                                        error:&error];
-  if (attachment == nil) return error_from(error, what);
-  switch (disk.bus) {
-    case BlockBus::virtio: {
-      VZVirtioBlockDeviceConfiguration* device =
-          [[VZVirtioBlockDeviceConfiguration alloc] initWithAttachment:attachment];
-      if (disk.device_id) {
-        NSString* identifier = to_ns(*disk.device_id);
-        if (![VZVirtioBlockDeviceConfiguration validateBlockDeviceIdentifier:identifier
-                                                                        error:&error]) {
-          return error_from(error, what + ": device_id");
-        }
-        device.blockDeviceIdentifier = identifier;
-      }
-      return device;
-    }
-    case BlockBus::nvme:
-      if (@available(macOS 14, *)) {
-        return [[VZNVMExpressControllerDeviceConfiguration alloc] initWithAttachment:attachment];
-      }
-      return make_error(Errc::unsupported, what + ": NVMe disks need macOS 14 or later");
-    case BlockBus::usb:
-      return [[VZUSBMassStorageDeviceConfiguration alloc] initWithAttachment:attachment];
-  }
-  return make_error(Errc::invalid_config, what + ": unknown bus");
 }
 
 // ---- networks ---------------------------------------------------------------------------------
@@ -194,6 +138,7 @@ VZNetworkDeviceAttachment* make_file_handle_attachment(int fd, std::uint32_t mtu
 API_AVAILABLE(macos(13.0))
 Result<VZNetworkDeviceAttachment*> make_vmnet_attachment(const VmnetAttachmentPlan& plan,
                                                          BuiltConfiguration& built) {
+#if VMM_VZ_SDK_HAS_VMNET_NETWORK
   if (@available(macOS 26, *)) {
     vmnet_return_t status = VMNET_SUCCESS;
     vmnet_network_configuration_ref configuration =
@@ -225,6 +170,12 @@ Result<VZNetworkDeviceAttachment*> make_vmnet_attachment(const VmnetAttachmentPl
     return [[VZVmnetNetworkDeviceAttachment alloc] initWithNetwork:network];
   }
   return make_error(Errc::unsupported, "vmnet networks need macOS 26 or later");
+#else
+  // make_plan() refuses this first (require_sdk); kept so that no path reaches VZ without it.
+  (void)plan;
+  (void)built;
+  return sdk_too_old("vmnet networks need", macos_for_vmnet, build_sdk_version());
+#endif
 }
 
 API_AVAILABLE(macos(13.0))

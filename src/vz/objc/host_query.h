@@ -5,7 +5,7 @@
 
 namespace vmm::vz {
 
-// macOS version, architecture (of this build), VZ's CPU and memory limits, nested
+// macOS version, the SDK this build used, architecture (of this build), VZ's CPU and memory limits, nested
 // virtualization support (macOS 15+) and Rosetta availability (arm64, macOS 13+).
 HostFacts query_host_facts();
 

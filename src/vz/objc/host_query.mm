@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "vz/objc/host_query.h"
+#include "vz/sdk_capabilities.h"
 
 namespace vmm::vz {
 namespace {
@@ -46,10 +47,13 @@ HostFacts query_host_facts() {
   facts.max_cpus = clamp_count(VZVirtualMachineConfiguration.maximumAllowedCPUCount);
   facts.min_memory = Size::bytes(VZVirtualMachineConfiguration.minimumAllowedMemorySize);
   facts.max_memory = Size::bytes(VZVirtualMachineConfiguration.maximumAllowedMemorySize);
+  facts.sdk = build_sdk_version();
+#if VMM_VZ_SDK_HAS_NESTED_VIRT
   if (@available(macOS 15, *)) {
     facts.nested_virtualization_supported =
-        [VZGenericPlatformConfiguration isNestedVirtualizationSupported] ? true : false;
+        VZGenericPlatformConfiguration.nestedVirtualizationSupported ? true : false;
   }
+#endif
 #if defined(__arm64__)
   if (@available(macOS 13, *)) {
     facts.rosetta = rosetta_availability();

@@ -15,8 +15,10 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "config/access.hpp"
 #include "machine/engine.hpp"
@@ -28,6 +30,8 @@
 #import "vz/objc/host_query.h"
 #import "vz/objc/objc_support.h"
 #import "vz/objc/vz_delegates.h"
+#include "vz/sdk_capabilities.h"
+#include "vz/vz_errors.hpp"
 
 namespace vmm::vz {
 namespace {
@@ -36,6 +40,8 @@ namespace {
 char queue_key;
 // How long the destructor waits for a hard stop before releasing the VM anyway.
 constexpr std::int64_t stop_timeout_ns = 10 * static_cast<std::int64_t>(NSEC_PER_SEC);
+// How long a caller waits for a short call on the VM's queue (listen_vsock, the save check).
+constexpr std::int64_t queue_timeout_ns = 10 * static_cast<std::int64_t>(NSEC_PER_SEC);
 
 using Done = detail::Engine::Done;
 using MachineCall = void (^)(VZVirtualMachine* machine, Done finish);
@@ -48,17 +54,63 @@ VZVirtioSocketDevice* _Nullable socket_device(VZVirtualMachine* machine) {
   return nil;
 }
 
+// Runs `body` on `queue` and waits for its answer, for the few calls whose outcome the caller
+// needs before returning. Inline when already on the queue (from a VZ callback, where `owner`
+// tagged it), because waiting there would deadlock. An exception is the error; a queue that does
+// not answer within queue_timeout_ns is a `timeout` error (and `body` may still run later).
+Result<void> call_on_queue(dispatch_queue_t queue, const void* owner, const std::string& what,
+                           std::optional<Error> (^body)(void)) {
+  auto outcome = std::make_shared<std::optional<Error>>();
+  dispatch_semaphore_t answered = dispatch_semaphore_create(0);
+  void (^guarded)(void) = ^{
+    @try {
+      *outcome = body();
+    } @catch (NSException* exception) {
+      *outcome = objc::error_from(exception, what);
+    }
+    dispatch_semaphore_signal(answered);
+  };
+  if (dispatch_get_specific(&queue_key) == owner) {
+    guarded();
+  } else {
+    dispatch_async(queue, guarded);
+    if (dispatch_semaphore_wait(answered, dispatch_time(DISPATCH_TIME_NOW, queue_timeout_ns)) != 0) {
+      return make_error(Errc::timeout,
+                        what + ": the virtual machine's queue did not answer within 10 s");
+    }
+  }
+  if (*outcome) return **outcome;
+  return {};
+}
+
 // Save and restore exist only on arm64 and from macOS 14: their calls live in functions with that
 // availability, called behind @available, so no block literal needs its own guard.
 #if defined(__arm64__)
+// validateSaveRestoreSupportWithError: is the authority on what can be saved; its refusal is
+// `unsupported` with the framework's own words (save_restore_refusal, vz_errors.hpp).
+API_AVAILABLE(macos(14.0))
+std::optional<Error> save_restore_refused(VZVirtualMachineConfiguration* configuration) {
+  NSError* error = nil;
+  if ([configuration validateSaveRestoreSupportWithError:&error]) return std::nullopt;
+  return save_restore_refusal(error != nil ? objc::to_std(error.localizedDescription) : "");
+}
+
+// Asked on the VM's queue before save or restore changes any state (check_save_support).
+API_AVAILABLE(macos(14.0))
+Result<void> validate_save_restore_on_queue(dispatch_queue_t queue, const void* owner,
+                                            VZVirtualMachineConfiguration* configuration) {
+  return call_on_queue(queue, owner, "save/restore", ^{
+    return save_restore_refused(configuration);
+  });
+}
+
 API_AVAILABLE(macos(14.0))
 void save_on_queue(dispatch_queue_t queue, VZVirtualMachine* machine,
                    VZVirtualMachineConfiguration* configuration, NSURL* url, Done finish) {
   dispatch_async(queue, ^{
     @try {
-      NSError* error = nil;
-      if (![configuration validateSaveRestoreSupportWithError:&error]) {
-        finish(objc::error_from(error, "save"));
+      if (auto refused = save_restore_refused(configuration)) {
+        finish(*refused);
         return;
       }
       [machine saveMachineStateToURL:url
@@ -76,9 +128,8 @@ void restore_on_queue(dispatch_queue_t queue, VZVirtualMachine* machine,
                       VZVirtualMachineConfiguration* configuration, NSURL* url, Done finish) {
   dispatch_async(queue, ^{
     @try {
-      NSError* error = nil;
-      if (![configuration validateSaveRestoreSupportWithError:&error]) {
-        finish(objc::error_from(error, "restore"));
+      if (auto refused = save_restore_refused(configuration)) {
+        finish(*refused);
         return;
       }
       [machine restoreMachineStateFromURL:url
@@ -171,6 +222,8 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
 
   std::string_view backend_name() const override { return "virtualization_framework"; }
   const VmConfig& config() const override { return config_; }
+  // The plan's port: also there for on_console_line (a SerialPipePlan) when serial() is none.
+  bool has_serial_port() const override { return vz::has_serial_port(plan_); }
 
   void set_listener(std::weak_ptr<detail::EngineListener> listener) override {
     link_->set_listener(std::move(listener));
@@ -224,9 +277,16 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
         });
   }
 
+  // The plan's blocker first (it names the device); then the framework's own verdict, asked on
+  // the VM's queue before the core changes any state.
   Result<void> check_save_support() const override {
     if (plan_.save_blocker) return *plan_.save_blocker;
-    return {};
+#if defined(__arm64__)
+    if (@available(macOS 14, *)) {
+      return validate_save_restore_on_queue(queue_, this, built_.configuration);
+    }
+#endif
+    return save_unsupported();
   }
 
   std::string state_file_name() const override { return "state.vzvmsave"; }
@@ -310,14 +370,30 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
     listener.delegate = acceptor;
     VZVirtualMachine* machine = machine_;
     dispatch_queue_t queue = queue_;
-    dispatch_async(queue, ^{
-      @try {
-        [socket_device(machine) setSocketListener:listener forPort:port];
-      } @catch (NSException* exception) {
-        vmm::logger()->warn("vz: listening on vsock port {} failed: {}", port,
-                            objc::to_std(exception.reason));
+    const std::string what = "listen_vsock on port " + std::to_string(port);
+    // The outcome is needed before returning: a listener VZ refused must not look installed.
+    auto installed = call_on_queue(queue, this, what, ^{
+      VZVirtioSocketDevice* device = socket_device(machine);
+      if (device == nil) {
+        return std::optional<Error>(Error(Errc::unsupported, what + ": this VM has no vsock device"));
       }
+      [device setSocketListener:listener forPort:port];
+      return std::optional<Error>();
     });
+    if (!installed && installed.error().code() == Errc::timeout) {
+      // The install may still run after a timeout: undo it then (the queue is serial). Other
+      // failures installed nothing, and removing could drop an earlier listener on the port.
+      dispatch_async(queue, ^{
+        @try {
+          [socket_device(machine) removeSocketListenerForPort:port];
+        } @catch (NSException* exception) {
+          (void)exception;
+        }
+        (void)listener;
+        (void)acceptor;
+      });
+    }
+    if (!installed) return installed.error();
     return Subscription([queue, machine, listener, acceptor, port] {
       dispatch_async(queue, ^{
         @try {
@@ -369,7 +445,7 @@ Result<std::unique_ptr<detail::Engine>> create_engine(const VmConfig& config,
   }
   const HostFacts host = query_host_facts();
   auto plan = make_checked_plan(config, host,
-                                PlanOptions{work_dir, static_cast<bool>(options.on_console_line)});
+                                PlanOptions{work_dir, static_cast<bool>(options.on_console_line), {}});
   if (!plan) return plan.error();
   auto built = build_configuration(*plan);
   if (!built) return built.error();
