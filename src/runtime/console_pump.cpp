@@ -1,4 +1,4 @@
-// vmm internal: the console pump thread.
+// vmm internal: the console pump loop and its thread.
 #include "runtime/console_pump.hpp"
 
 #include <fcntl.h>
@@ -7,10 +7,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
+#include <cstddef>
 #include <utility>
 
+#include "runtime/console_line_splitter.hpp"
 #include "runtime/posix.hpp"
 
 namespace vmm::detail {
@@ -30,68 +31,99 @@ Result<std::array<FileDescriptor, 2>> make_pipe() {
 
 bool readable_now(int fd) {
   pollfd probe{fd, POLLIN, 0};
-  return ::poll(&probe, 1, 0) > 0 && (probe.revents & (POLLIN | POLLHUP)) != 0;
+  return ::poll(&probe, 1, 0) > 0 && probe.revents != 0;
 }
 
+struct Console {
+  int fd = -1;
+  ConsoleLineSplitter splitter;
+};
+
 }  // namespace
+
+void pump_consoles(const ConsolePumpFds& fds,
+                   const std::function<void(std::string_view line)>& deliver_line) {
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+
+  const ConsoleLineSplitter::Sink sink = [&](std::string_view line) {
+    if (deliver_line) deliver_line(line);
+  };
+  std::array<Console, 2> consoles;
+  consoles[0].fd = fds.consoles[0];
+  consoles[1].fd = fds.consoles[1];
+  std::array<char, 16 * 1024> buffer{};
+  bool copy_ok = fds.copy >= 0;
+  int input = fds.input_to >= 0 ? fds.input : -1;
+
+  // Reads once from a console; false when it has ended.
+  const auto read_console = [&](Console& console) {
+    for (;;) {
+      const ssize_t n = ::read(console.fd, buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return true;
+      if (n <= 0) return false;
+      const std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
+      if (copy_ok) copy_ok = write_all(fds.copy, bytes);
+      console.splitter.feed(bytes, sink);
+      return true;
+    }
+  };
+
+  for (;;) {
+    if (consoles[0].fd < 0 && consoles[1].fd < 0) break;  // every console has ended
+    // poll() ignores entries with a negative fd: ended consoles and absent input drop out.
+    std::array<pollfd, 4> polled{{{consoles[0].fd, POLLIN, 0},
+                                  {consoles[1].fd, POLLIN, 0},
+                                  {fds.wake, POLLIN, 0},
+                                  {input, POLLIN, 0}}};
+    if (::poll(polled.data(), polled.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (polled[2].revents != 0) {
+      // Told to finish (QEMU has been stopped by then): what the guest wrote last may still be
+      // buffered, so read what is there without waiting for more before leaving.
+      // (Bounded, in case a guest that still runs keeps writing.)
+      for (auto& console : consoles) {
+        for (int reads = 0; reads < 1024 && console.fd >= 0 && readable_now(console.fd) &&
+                            read_console(console);
+             ++reads) {
+        }
+      }
+      break;
+    }
+    for (std::size_t i = 0; i < consoles.size(); ++i) {
+      if (polled[i].revents != 0 && !read_console(consoles[i])) consoles[i].fd = -1;
+    }
+    if (input >= 0 && polled[3].revents != 0) {
+      // A write-only or closed input descriptor ends input (never a busy loop on POLLHUP).
+      const ssize_t n = ::read(input, buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 ||
+          !write_all(fds.input_to, std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
+        input = -1;
+      }
+    }
+  }
+  for (auto& console : consoles) console.splitter.flush(sink);
+}
 
 struct ConsolePump::Shared {
   Ends ends;
   FileDescriptor wake;  // read end of the stop pipe
   OnLine on_line;
-  ConsoleLineSplitter splitter;
-  std::array<char, 16 * 1024> buffer{};
-
-  // One read from the source; false at end of stream or on an error.
-  bool pump_once(const ConsoleLineSplitter::Sink& sink) {
-    const ssize_t n = ::read(ends.source.get(), buffer.data(), buffer.size());
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-    if (n <= 0) return false;
-    const std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
-    if (ends.tee && !write_all(ends.tee.get(), bytes)) ends.tee.reset();
-    splitter.feed(bytes, sink);
-    return true;
-  }
-
-  void forward_input() {
-    const ssize_t n = ::read(ends.input, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) return;
-    if (n <= 0 || !write_all(ends.source.get(), std::string_view(buffer.data(),
-                                                                 static_cast<std::size_t>(n)))) {
-      ends.input = -1;
-    }
-  }
 
   void run() {
-    // A tee or socket whose reader went away must fail the write with EPIPE, not kill the
-    // process: the signal is blocked on this thread only.
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    const ConsoleLineSplitter::Sink sink = [this](std::string_view line) {
-      if (on_line) on_line(line);
-    };
-    for (;;) {
-      std::array<pollfd, 3> fds{{{ends.source.get(), POLLIN, 0},
-                                 {wake.get(), POLLIN, 0},
-                                 {ends.input, POLLIN, 0}}};
-      if (::poll(fds.data(), ends.input >= 0 ? 3 : 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      if (fds[1].revents != 0) {
-        // Told to stop: what the guest wrote last may still be in the source; take it without
-        // waiting for more (bounded, in case a guest that still runs keeps writing).
-        for (int reads = 0; reads < 64 && readable_now(ends.source.get()) && pump_once(sink);
-             ++reads) {
-        }
-        break;
-      }
-      if (fds[0].revents != 0 && !pump_once(sink)) break;  // end of stream
-      if (ends.input >= 0 && fds[2].revents != 0) forward_input();
-    }
-    splitter.flush(sink);
+    ConsolePumpFds fds;
+    fds.consoles[0] = ends.source.get();
+    fds.wake = wake.get();
+    fds.copy = ends.tee ? ends.tee.get() : -1;
+    fds.input = ends.input;
+    fds.input_to = ends.input >= 0 ? ends.source.get() : -1;
+    pump_consoles(fds, on_line);
   }
 };
 

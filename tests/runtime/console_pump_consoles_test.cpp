@@ -1,6 +1,6 @@
-// The QEMU console thread's loop over both guest consoles (ttyS0 and hvc0), with socketpairs
-// standing in for QEMU's ends.
-#include "qemu/console_pump.hpp"
+// pump_consoles over two consoles (QEMU's ttyS0 and hvc0), with socketpairs standing in for
+// QEMU's ends.
+#include "runtime/console_pump.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/eventfd.h>
@@ -19,7 +19,7 @@
 
 #include "vmm/file_descriptor.hpp"
 
-namespace vmm::qemu {
+namespace vmm::detail {
 namespace {
 
 struct Pair {
@@ -46,12 +46,11 @@ std::string read_some(const FileDescriptor& fd) {
 class ConsolePumpTest : public ::testing::Test {
  protected:
   void start(int input = -1, bool input_to_virtio = false, int copy = -1) {
-    fds_.serial = serial_.ours.get();
-    fds_.virtio = virtio_.ours.get();
+    fds_.consoles = {serial_.ours.get(), virtio_.ours.get()};
     fds_.wake = wake_.get();
     fds_.copy = copy;
     fds_.input = input;
-    fds_.input_to = input_to_virtio ? fds_.virtio : fds_.serial;
+    fds_.input_to = input_to_virtio ? fds_.consoles[1] : fds_.consoles[0];
     thread_ = std::thread([this] {
       pump_consoles(fds_, [this](std::string_view line) {
         std::lock_guard lock(mutex_);
@@ -151,4 +150,4 @@ TEST_F(ConsolePumpTest, InputToAConsoleQemuClosedEndsInputWithoutSigpipe) {
 }
 
 }  // namespace
-}  // namespace vmm::qemu
+}  // namespace vmm::detail
