@@ -45,3 +45,14 @@ if(VMM_BUILD_TESTS)
 endif()
 
 find_package(Threads REQUIRED)
+
+# xxHash (Debian: libxxhash-dev; Homebrew: xxhash): the XXH3-128 digests of snapshot bundles.
+# Header and library only, no CMake package on Debian: found by path, linked privately.
+find_path(VMM_XXHASH_INCLUDE_DIR xxhash.h)
+find_library(VMM_XXHASH_LIBRARY NAMES xxhash)
+if(NOT VMM_XXHASH_INCLUDE_DIR OR NOT VMM_XXHASH_LIBRARY)
+  message(FATAL_ERROR "xxHash not found: install libxxhash-dev (Debian) or xxhash (Homebrew)")
+endif()
+add_library(vmm_xxhash UNKNOWN IMPORTED)
+set_target_properties(vmm_xxhash PROPERTIES IMPORTED_LOCATION "${VMM_XXHASH_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${VMM_XXHASH_INCLUDE_DIR}")

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang
   libfmt-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libxxhash-dev
   qemu-system-x86 qemu-utils busybox-static cpio gzip
 )
 # libFuzzer and the sanitizer runtimes for clang come with this one.

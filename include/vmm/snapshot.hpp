@@ -1,9 +1,20 @@
 // vmm: the snapshot bundle's manifest. A bundle is a directory holding manifest.json and the
 // backend's state file; VirtualMachine::save() writes it, restore() checks it.
+//
+// Integrity: since format version 2 the manifest records an XXH3-128 digest of every other
+// file in the bundle (the state file). restore() reads the state file once to verify it before
+// the hypervisor starts and refuses a mismatch with Errc::io naming the file: the bytes read
+// back are not the bytes written (storage damage, a torn copy). It detects damage, not
+// tampering (whoever can rewrite the state file can rewrite the manifest too). Bundles of
+// format version 1 (no digests) still restore on Virtualization.framework, unverified, with a
+// warning in the log: refusing them would make every VM saved before this change unusable.
+// Format 1 QEMU bundles are refused (invalid_config, saying why): QEMU machines have since
+// gained a virtio console, and QEMU cannot load a state saved without it.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +25,8 @@
 namespace vmm {
 
 struct SnapshotManifest {
-  static constexpr int current_format_version = 1;
+  static constexpr int current_format_version = 2;
+  static constexpr int oldest_format_version = 1;  // read, never written
 
   int format_version = current_format_version;
   std::string backend;     // "qemu" or "virtualization_framework"
@@ -27,6 +39,9 @@ struct SnapshotManifest {
   // config.serial() is none. nullopt in manifests written before it was recorded: then
   // config.serial() decides.
   std::optional<bool> serial_port;
+  // File name inside the bundle -> "xxh3-128:<32 hex digits>", for every file but
+  // manifest.json. Empty only for format version 1.
+  std::map<std::string, std::string> digests;
 
   // Convenience views of config, as the manifest records them.
   const std::vector<std::uint8_t>& machine_identifier() const {

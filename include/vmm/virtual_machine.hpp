@@ -118,10 +118,20 @@ class VirtualMachine {
   void stop(Completion done);          // hard stop: the guest gets no say
   void request_stop(Completion done);  // ACPI power button; completes when the request is sent
   // Saves a paused VM into the bundle directory `bundle` (replaced only once the new one is
-  // complete); the VM stays paused.
+  // complete); the VM stays paused. Any number of saves may follow one pause, also after a
+  // failed one. QEMU: a save after a successful save copies that save's state file (the guest
+  // has not run since); a save after a failed one first lets the guest run for the instant
+  // between QEMU's `cont` and `stop` (the only way out of QEMU's post-migration state), so it
+  // records a state a few instructions later. Host I/O failures (a full disk) are `io` naming the
+  // state file; when save fails, its temporary files are gone and their space is free. If the
+  // hypervisor dies during a save, the VM is in error when the completion runs.
   void save(std::filesystem::path bundle, Completion done);
   // Restores a stopped VM from `bundle`; refused before any hypervisor call if the manifest does
-  // not match this VM's config. On success the VM is paused: resume() continues it.
+  // not match this VM's config, or (`io`, naming the file) if the state file does not match the
+  // digest the manifest records; this reads the state file once, on the calling thread. A
+  // bundle from before digests (manifest format 1) restores unverified, with a logged warning
+  // (on Virtualization.framework; a format 1 QEMU bundle is refused, see vmm/snapshot.hpp).
+  // On success the VM is paused: resume() continues it.
   void restore(std::filesystem::path bundle, Completion done);
 
   std::future<Result<void>> start();

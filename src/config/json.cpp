@@ -144,7 +144,7 @@ void read_boot(const json& value, const std::string& path, VmConfigBuilder& buil
 }
 
 std::uint32_t read_mtu(const JsonObject& o) {
-  return static_cast<std::uint32_t>(o.optional_unsigned("mtu", UINT32_MAX).value_or(1500));
+  return static_cast<std::uint32_t>(o.optional_unsigned("mtu", 65535).value_or(1500));
 }
 
 void read_network(const json& value, const std::string& path, VmConfigBuilder& builder) {
@@ -289,7 +289,19 @@ Result<VmConfig> config_from_json(const nlohmann::json& document, HostChecks hos
       json_fail(o.path_of("schema_version"),
                 fmt::format("version {} is not supported (this library reads version {})", version,
                             VmConfig::schema_version));
-    if (o.has("cpus")) builder.cpus(static_cast<std::uint32_t>(o.unsigned_integer("cpus", UINT32_MAX)));
+    if (o.has("cpus")) {
+      // The builder's own range, in its words, rather than the integer type's.
+      const auto cpus = o.integer("cpus");
+      if (cpus < VmConfig::min_cpus) {
+        json_fail(o.path_of("cpus"),
+                  fmt::format("{} is below the minimum of {}", cpus, VmConfig::min_cpus));
+      }
+      if (cpus > VmConfig::max_cpus) {
+        json_fail(o.path_of("cpus"),
+                  fmt::format("{} is above the maximum of {}", cpus, VmConfig::max_cpus));
+      }
+      builder.cpus(static_cast<std::uint32_t>(cpus));
+    }
     if (o.has("memory")) {
       const auto& memory = o.at("memory");
       if (memory.is_number_integer()) {

@@ -83,7 +83,11 @@ std::uint64_t JsonObject::unsigned_integer(std::string_view key, std::uint64_t m
   } else if (v.get<std::int64_t>() >= 0 && static_cast<std::uint64_t>(v.get<std::int64_t>()) <= max) {
     return static_cast<std::uint64_t>(v.get<std::int64_t>());
   }
-  json_fail(path_of(key), fmt::format("{} is outside 0..{}", v.dump(), max));
+  // Type limits are not ranges a user chose: say which bound was crossed, not "0..4294967295".
+  if (!v.is_number_unsigned() && v.get<std::int64_t>() < 0) {
+    json_fail(path_of(key), fmt::format("{} is negative", v.dump()));
+  }
+  json_fail(path_of(key), fmt::format("{} is above the maximum of {}", v.dump(), max));
 }
 
 std::optional<std::uint64_t> JsonObject::optional_unsigned(std::string_view key,

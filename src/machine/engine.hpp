@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -70,7 +71,11 @@ class Engine {
   // The state file's name inside a bundle, e.g. "state.qemu" or "state.vzvmsave".
   virtual std::string state_file_name() const = 0;
   // paused -> paused: writes the machine state to `state_file` (which does not exist yet).
+  // Any number of saves may follow one pause; each must describe the same guest state.
   virtual void save(const std::filesystem::path& state_file, Done done) = 0;
+  // Inside a successful save's Done: the state file's digest ("xxh3-128:<hex>") if the engine
+  // computed it while writing; nullopt makes the core read the file back to compute it.
+  virtual std::optional<std::string> saved_state_digest() const { return std::nullopt; }
   // stopped -> paused: loads `state_file`; the manifest was already checked by the core.
   virtual void restore(const std::filesystem::path& state_file, Done done) = 0;
 

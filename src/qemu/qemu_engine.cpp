@@ -35,6 +35,7 @@
 #include "qemu/plan.hpp"
 #include "qemu/process.hpp"
 #include "qemu/qmp_client.hpp"
+#include "qemu/state_file_writer.hpp"
 #include "vmm/format.hpp"
 #include "vmm/logging.hpp"
 
@@ -81,12 +82,24 @@ Result<FileDescriptor> listen_unix(const std::filesystem::path& path) {
   return fd;
 }
 
+// Error messages stay on one line: QEMU's stderr lines are joined with "; " (the full text goes
+// to the log).
 std::string with_stderr(std::string message, const std::string& tail) {
-  std::string trimmed = tail;
-  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r')) {
-    trimmed.pop_back();
+  std::string joined;
+  std::size_t begin = 0;
+  while (begin < tail.size()) {
+    std::size_t end = tail.find_first_of("\r\n", begin);
+    if (end == std::string::npos) end = tail.size();
+    if (end > begin) {
+      if (!joined.empty()) joined += "; ";
+      joined.append(tail, begin, end - begin);
+    }
+    begin = end + 1;
   }
-  if (!trimmed.empty()) message += fmt::format("; stderr: {}", trimmed);
+  if (!joined.empty()) {
+    vmm::logger()->warn("qemu: {}; QEMU's stderr:\n{}", message, tail);
+    message += fmt::format("; stderr: {}", joined);
+  }
   return message;
 }
 
@@ -199,6 +212,13 @@ class Core : public std::enable_shared_from_this<Core> {
     return result;
   }
 
+  Result<void> do_resume() {
+    // The guest runs again: the last save no longer describes it.
+    forget_last_save();
+    needs_reactivation_ = false;  // `cont` also leaves postmigrate
+    return do_simple("cont", "resume");
+  }
+
   Result<void> do_simple(std::string_view command, std::string_view what) {
     if (!run_) return make_error(Errc::invalid_state, fmt::format("{}: QEMU is not running", what));
     auto reply = run_->qmp->execute(command, json::object(), command_timeout);
@@ -219,23 +239,71 @@ class Core : public std::enable_shared_from_this<Core> {
     return {};
   }
 
+  // The digest of the state file the last successful save wrote (read inside its Done).
+  std::optional<std::string> saved_state_digest() const { return saved_digest_; }
+
   Result<void> do_save(const std::filesystem::path& state_file) {
+    saved_digest_.reset();
     if (!run_) return make_error(Errc::invalid_state, "save: QEMU is not running");
-    FileDescriptor file(
-        ::open(state_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!file) {
-      return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                        fmt::format("cannot create the state file {}: {}", state_file.string(),
-                                    errno_text()));
+    // The guest has not run since the last save: its state file holds exactly this state.
+    if (last_save_) return copy_last_save(state_file);
+    // A failed migration leaves QEMU in postmigrate, from which it refuses to migrate again.
+    if (needs_reactivation_) {
+      if (auto left = leave_postmigrate(); !left) return died_during_save(std::move(left).error());
     }
-    auto result = migrate_out(file.get());
-    if (result && ::fsync(file.get()) != 0) {
-      result = make_error(Errc::io, fmt::format("cannot write the state file {}: {}",
-                                                state_file.string(), errno_text()));
+    auto writer = StateFileWriter::create(state_file);
+    if (!writer) return std::move(writer).error();
+    auto result = migrate_out(**writer);
+    if (!result) {
+      (*writer)->abandon();
+      return died_during_save(std::move(result).error());
     }
-    file.reset();
-    if (!result) ::unlink(state_file.c_str());
+    auto digest = (*writer)->finish(command_timeout);
+    if (!digest) return died_during_save(std::move(digest).error());
+    last_save_.reset(::open(state_file.c_str(), O_RDONLY | O_CLOEXEC));
+    last_save_digest_ = *digest;
+    saved_digest_ = std::move(*digest);
+    return {};
+  }
+
+  // Copies the held state file instead of running the guest's migration again.
+  Result<void> copy_last_save(const std::filesystem::path& state_file) {
+    if (auto copied = copy_state_file(last_save_.get(), state_file); !copied) return copied;
+    saved_digest_ = last_save_digest_;
+    return {};
+  }
+
+  // `cont` then `stop`: the only way out of postmigrate. The guest runs for the moment
+  // between the two commands. The STOP is ours, like a pause's: no internal-error check.
+  Result<void> leave_postmigrate() {
+    pausing_ = true;
+    auto result = do_simple("cont", "save");
+    if (result) result = do_simple("stop", "save");
+    pausing_ = false;
+    if (result) needs_reactivation_ = false;
     return result;
+  }
+
+  void forget_last_save() {
+    last_save_.reset();
+    last_save_digest_.clear();
+  }
+
+  // A save failed. If QEMU died meanwhile the VM is lost, not merely "not saved": the listener
+  // hears of it before the save's Done, so that the VM is in `error` when the completion runs
+  // (the Done's result is then dropped by the core).
+  Error died_during_save(Error error) {
+    if (!run_ || !run_->qemu) return error;
+    // A closed QMP connection means QEMU is exiting: give it time to be reaped.
+    const bool closed = run_->qmp && run_->qmp->close_reason().has_value();
+    if (!run_->qemu->wait(closed ? exit_drain_timeout : 0ms)) return error;
+    run_->exit_expected = true;
+    vmm::logger()->warn("qemu: QEMU exited during a save: {}", error.message());
+    teardown_run();
+    deliver([&] {
+      if (auto listener = this->listener()) listener->on_engine_failed(error);
+    });
+    return error;
   }
 
   Result<void> do_restore(const std::filesystem::path& state_file) {
@@ -537,6 +605,8 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // Stops everything of the current run (if any). Worker thread (or ~Core) only.
   void teardown_run() {
+    forget_last_save();
+    needs_reactivation_ = false;
     if (!run_) return;
     std::unique_ptr<Run> run = std::move(run_);
     run->exit_expected = true;
@@ -599,9 +669,7 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   // Waits for the MIGRATION event that ends the stream; "" if QEMU went away or time ran out.
-  // With `writeback_fd` (a save's state file), starts writeback of what QEMU has written so far
-  // every 20 ms, so that the fsync after the stream waits only for its tail.
-  std::string wait_for_migration(int writeback_fd = -1) {
+  std::string wait_for_migration() {
     const auto generation = run_->generation;
     QmpClient* qmp = run_->qmp.get();
     const auto finished = [&] {
@@ -609,23 +677,15 @@ class Core : public std::enable_shared_from_this<Core> {
              migration_status_ == "failed" || migration_status_ == "cancelled" ||
              qmp->close_reason().has_value();
     };
-    const auto deadline = std::chrono::steady_clock::now() + migration_timeout;
     std::unique_lock lock(mutex_);
-    while (!events_.wait_until(lock, writeback_fd < 0 ? deadline
-                                      : std::min(deadline, std::chrono::steady_clock::now() + 20ms),
-                               finished) &&
-           std::chrono::steady_clock::now() < deadline) {
-      lock.unlock();
-      ::sync_file_range(writeback_fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // starts I/O, never waits
-      lock.lock();
-    }
+    events_.wait_for(lock, migration_timeout, finished);
     return migration_status_ == "completed" || migration_status_ == "failed" ||
                    migration_status_ == "cancelled"
                ? migration_status_
                : std::string{};
   }
 
-  Result<void> migrate_out(int fd) {
+  Result<void> migrate_out(StateFileWriter& writer) {
     auto& qmp = *run_->qmp;
     // The default bandwidth cap (128 MiB/s) would make saving a large guest needlessly slow.
     if (auto set = qmp.execute("migrate-set-parameters", {{"max-bandwidth", 1LL << 40}},
@@ -633,18 +693,25 @@ class Core : public std::enable_shared_from_this<Core> {
         !set) {
       return with_exit_reason(std::move(set).error());
     }
-    // The file travels as a descriptor (getfd + fd: URI): no shell, no quoting, no path.
-    if (auto passed = qmp.execute("getfd", {{"fdname", "vmm-state"}}, command_timeout, fd);
+    // The stream travels through a pipe passed as a descriptor (getfd + fd: URI): no shell, no
+    // quoting, no path, and vmm writes the file (state_file_writer.hpp).
+    if (auto passed =
+            qmp.execute("getfd", {{"fdname", "vmm-state"}}, command_timeout, writer.qemu_end());
         !passed) {
       return with_exit_reason(std::move(passed).error());
     }
+    writer.close_qemu_end();
     reset_migration_status();
     if (auto started = qmp.execute("migrate", {{"uri", "fd:vmm-state"}}, command_timeout);
         !started) {
       return with_exit_reason(std::move(started).error());
     }
-    const auto status = wait_for_migration(fd);
+    // From here QEMU leaves the VM in postmigrate, whatever the outcome.
+    needs_reactivation_ = true;
+    const auto status = wait_for_migration();
     if (status == "completed") return {};
+    // Our own write failure explains QEMU's (a broken pipe) better than QEMU can.
+    if (auto failed = writer.write_error()) return *failed;
     std::string reason = status.empty() ? "did not finish" : status;
     if (auto query = qmp.execute("query-migrate", json::object(), command_timeout)) {
       if (const auto desc = query->find("error-desc");
@@ -755,6 +822,12 @@ class Core : public std::enable_shared_from_this<Core> {
 
   std::thread worker_;
   std::unique_ptr<Run> run_;  // worker thread only
+  // Worker thread only. Since the last successful save the guest has not run: its state file
+  // (held open, so a replaced or deleted bundle does not matter) and digest.
+  FileDescriptor last_save_;
+  std::string last_save_digest_;
+  bool needs_reactivation_ = false;  // QEMU is in postmigrate (a migration was started)
+  std::optional<std::string> saved_digest_;  // of the save whose Done is being delivered
 };
 
 class QemuEngine final : public detail::Engine {
@@ -777,7 +850,7 @@ class QemuEngine final : public detail::Engine {
     run(std::move(done), [](Core& c) { return c.do_pause(); });
   }
   void resume(Done done) override {
-    run(std::move(done), [](Core& c) { return c.do_simple("cont", "resume"); });
+    run(std::move(done), [](Core& c) { return c.do_resume(); });
   }
   void stop(Done done) override {
     run(std::move(done), [](Core& c) { return c.do_stop(); });
@@ -791,6 +864,9 @@ class QemuEngine final : public detail::Engine {
     return check_qemu_save_support(core_->config());
   }
   std::string state_file_name() const override { return std::string(qemu::state_file_name); }
+  std::optional<std::string> saved_state_digest() const override {
+    return core_->saved_state_digest();
+  }
   void save(const std::filesystem::path& state_file, Done done) override {
     run(std::move(done), [state_file](Core& c) { return c.do_save(state_file); });
   }

@@ -8,6 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <optional>
+#include <utility>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -112,7 +115,20 @@ Result<fs::path> replace_existing(const fs::path& staging, const fs::path& bundl
   return aside;
 }
 
+std::mutex injected_mutex;
+std::optional<Error> injected_failure;
+
+std::optional<Error> take_injected_failure() {
+  std::lock_guard lock(injected_mutex);
+  return std::exchange(injected_failure, std::nullopt);
+}
+
 }  // namespace
+
+void fail_next_commit_for_testing(Error error) {
+  std::lock_guard lock(injected_mutex);
+  injected_failure = std::move(error);
+}
 
 fs::path normalize_bundle_path(const fs::path& bundle) {
   fs::path normal = bundle.lexically_normal();
@@ -162,6 +178,7 @@ Result<void> commit_bundle(const fs::path& staging, const fs::path& bundle,
                                               state_file.string()));
   }
   if (auto r = fsync_path(state_file, false); !r) return fail(Unexpected(r.error()));
+  if (auto injected = take_injected_failure()) return fail(Unexpected(std::move(*injected)));
   if (auto r = write_file_durably(staging / manifest_file_name, manifest_to_json(manifest)); !r) {
     return fail(Unexpected(r.error()));
   }

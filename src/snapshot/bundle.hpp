@@ -42,6 +42,10 @@ Result<void> move_into_place(const std::filesystem::path& staging,
                              const std::filesystem::path& bundle,
                              ReplaceMode mode = ReplaceMode::exchange);
 
+// Tests only: the next commit_bundle() fails with `error` where it would write the manifest
+// (after the state file is complete), as a failing disk would.
+void fail_next_commit_for_testing(Error error);
+
 // Best effort, for failure paths.
 void remove_staging_directory(const std::filesystem::path& staging) noexcept;
 

@@ -17,8 +17,9 @@ Unexpected mismatch(const std::string& field, const std::string& snapshot,
 }
 
 std::string count_of(std::size_t n) { return std::to_string(n); }
+// `what` carries its article ("an entropy device").
 std::string presence(bool present, const char* what) {
-  return present ? std::string("a ") + what : std::string("none");
+  return present ? std::string(what) : std::string("none");
 }
 std::string quoted(const std::filesystem::path& path) { return "\"" + path.string() + "\""; }
 std::string yes_no(bool value) { return value ? "true" : "false"; }
@@ -106,16 +107,16 @@ Result<void> compare_shares(const VmConfig& saved, const VmConfig& ours) {
 
 Result<void> compare_other_devices(const VmConfig& saved, const VmConfig& ours) {
   if (saved.vsock().has_value() != ours.vsock().has_value()) {
-    return mismatch("vsock", presence(saved.vsock().has_value(), "vsock device"),
-                    presence(ours.vsock().has_value(), "vsock device"));
+    return mismatch("vsock", presence(saved.vsock().has_value(), "a vsock device"),
+                    presence(ours.vsock().has_value(), "a vsock device"));
   }
   if (saved.balloon().has_value() != ours.balloon().has_value()) {
-    return mismatch("balloon", presence(saved.balloon().has_value(), "memory balloon"),
-                    presence(ours.balloon().has_value(), "memory balloon"));
+    return mismatch("balloon", presence(saved.balloon().has_value(), "a memory balloon"),
+                    presence(ours.balloon().has_value(), "a memory balloon"));
   }
   if (saved.entropy() != ours.entropy()) {
-    return mismatch("entropy", presence(saved.entropy(), "entropy device"),
-                    presence(ours.entropy(), "entropy device"));
+    return mismatch("entropy", presence(saved.entropy(), "an entropy device"),
+                    presence(ours.entropy(), "an entropy device"));
   }
   if (saved.rosetta_tag() != ours.rosetta_tag()) {
     return mismatch("rosetta", saved.rosetta_tag() ? "tag " + *saved.rosetta_tag() : "none",
@@ -143,8 +144,8 @@ Result<void> compare_serial_port(const SnapshotManifest& manifest, const VmConfi
   const bool saved_port = manifest.serial_port.value_or(has_serial(manifest.config));
   const bool our_port = serial_port.value_or(has_serial(ours));
   if (saved_port == our_port) return {};
-  return mismatch("serial", presence(saved_port, "serial console port"),
-                  presence(our_port, "serial console port") +
+  return mismatch("serial", presence(saved_port, "a serial console port"),
+                  presence(our_port, "a serial console port") +
                       " (a serial port exists when serial is set or, on "
                       "Virtualization.framework, when on_console_line is set)");
 }
@@ -157,6 +158,15 @@ Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
   if (manifest.backend != backend_name) {
     return make_error(Errc::invalid_config, "restore: snapshot was made by " + manifest.backend +
                                                 ", this VM uses " + std::string(backend_name));
+  }
+  // Format 1 QEMU bundles predate the virtio console (hvc0) that every QEMU machine now has:
+  // QEMU would refuse the state with an opaque device error after starting, so say why here.
+  if (manifest.backend == "qemu" && manifest.format_version < 2) {
+    return make_error(Errc::invalid_config,
+                      "restore: this QEMU snapshot was written by vmm " + manifest.library_version +
+                          " (manifest format " + std::to_string(manifest.format_version) +
+                          "), before QEMU machines gained their virtio console (hvc0); QEMU "
+                          "cannot load it into this machine: start the VM afresh");
   }
   const VmConfig& saved = manifest.config;
   if (saved.machine_identifier() != config.machine_identifier()) {

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <utility>
@@ -15,6 +17,7 @@
 #include "config/validation.hpp"
 #include "config/json_reader.hpp"
 #include "machine/backends.hpp"
+#include "runtime/file_digest.hpp"
 
 namespace vmm {
 namespace detail {
@@ -41,16 +44,52 @@ bool is_utc_timestamp(const std::string& text) {
   return true;
 }
 
+// "digests": {"<state file>": "xxh3-128:<hex>"}: exactly the bundle's files besides the manifest.
+std::map<std::string, std::string> read_digests(const JsonObject& o, const std::string& state_file) {
+  const auto& value = o.at("digests");
+  const std::string path = o.path_of("digests");
+  if (!value.is_object()) json_fail(path, "expected an object, got " + json_type_name(value));
+  std::map<std::string, std::string> digests;
+  for (const auto& [name, digest] : value.items()) {
+    const std::string item = path + "." + name;
+    if (name != state_file) {
+      json_fail(item, fmt::format("\"{}\" is not a file of the bundle (the state file is \"{}\")",
+                                  name, state_file));
+    }
+    if (!digest.is_string()) json_fail(item, "expected a string, got " + json_type_name(digest));
+    const auto text = digest.get<std::string>();
+    if (!is_digest_text(text)) {
+      json_fail(item, fmt::format("\"{}\" is not \"{}\" and 32 lowercase hex digits", text,
+                                  digest_prefix));
+    }
+    digests.emplace(name, text);
+  }
+  if (!digests.contains(state_file)) json_fail(path + "." + state_file, "missing required field");
+  return digests;
+}
+
+// The config fields config_to_json() always writes ("rosetta_tag" only when set).
+void require_config_fields(const json& config, const std::string& path) {
+  if (!config.is_object()) return;  // config_from_json names the type error
+  for (const char* field :
+       {"schema_version", "cpus", "memory", "boot", "networks", "shares", "disks", "vsock",
+        "serial", "entropy", "balloon", "nested_virtualization", "machine_identifier",
+        "machine_identifier_generated"}) {
+    if (!config.contains(field)) json_fail(path + "." + field, "missing required field");
+  }
+}
+
 }  // namespace
 
 std::string manifest_to_json(const SnapshotManifest& manifest) {
   // The config is embedded as an object, not a string, so that the manifest stays readable.
   json document{{"format_version", manifest.format_version},
-                {"backend", manifest.backend},
-                {"config", config_to_json(manifest.config)},
-                {"state_file", manifest.state_file},
-                {"created_at", manifest.created_at},
-                {"library_version", manifest.library_version}};
+                      {"backend", manifest.backend},
+                      {"config", config_to_json(manifest.config)},
+                      {"state_file", manifest.state_file},
+                      {"created_at", manifest.created_at},
+                      {"library_version", manifest.library_version}};
+  if (manifest.format_version >= 2) document["digests"] = manifest.digests;
   if (manifest.serial_port) document["serial_port"] = *manifest.serial_port;
   return document.dump(2) + "\n";
 }
@@ -64,16 +103,20 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
   std::string created_at;
   std::string library_version;
   std::optional<bool> serial_port;
+  std::map<std::string, std::string> digests;
+  std::int64_t version = 0;
   try {
     const JsonObject o(document, "$",
                        {"format_version", "backend", "config", "state_file", "created_at",
-                        "library_version", "serial_port"});
+                        "library_version", "serial_port", "digests"});
     // The version first: a newer format may differ in every other field.
-    const auto version = o.integer("format_version");
-    if (version != SnapshotManifest::current_format_version) {
+    version = o.integer("format_version");
+    if (version < SnapshotManifest::oldest_format_version ||
+        version > SnapshotManifest::current_format_version) {
       json_fail(o.path_of("format_version"),
-                fmt::format("version {} is not supported (this library reads version {})",
-                            version, SnapshotManifest::current_format_version));
+                fmt::format("version {} is not supported (this library reads versions {} to {})",
+                            version, SnapshotManifest::oldest_format_version,
+                            SnapshotManifest::current_format_version));
     }
     backend = o.string("backend");
     if (!backend_named(backend)) {  // the names are the backend table's
@@ -97,6 +140,13 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
     }
     library_version = o.string("library_version");
     if (o.has("serial_port")) serial_port = o.boolean("serial_port", false);
+    if (version >= 2) {
+      digests = read_digests(o, state_file);
+    } else if (o.has("digests")) {
+      json_fail(o.path_of("digests"), "not part of format version 1");
+    }
+    // A field the writer always writes must be there: a default would describe another VM.
+    require_config_fields(o.at("config"), o.path_of("config"));
   } catch (const JsonPathError& e) {
     return make_error(Errc::invalid_config, e.what());
   }
@@ -106,13 +156,14 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
   if (!config) return std::move(config).error();
 
   return SnapshotManifest{
-      .format_version = SnapshotManifest::current_format_version,
+      .format_version = static_cast<int>(version),
       .backend = std::move(backend),
       .config = std::move(*config),
       .state_file = std::move(state_file),
       .created_at = std::move(created_at),
       .library_version = std::move(library_version),
       .serial_port = serial_port,
+      .digests = std::move(digests),
   };
 }
 

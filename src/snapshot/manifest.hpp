@@ -10,12 +10,15 @@ namespace vmm::detail {
 
 inline constexpr std::string_view manifest_file_name = "manifest.json";
 
-// {"format_version":1,"backend":"qemu","config":{...as VmConfig::to_json()...},
+// {"format_version":2,"backend":"qemu","config":{...as VmConfig::to_json()...},
 //  "state_file":"state.qemu","created_at":"2026-01-02T03:04:05Z","library_version":"0.1.0",
-//  "serial_port":true}   (serial_port is optional: older manifests lack it)
+//  "serial_port":true, "digests":{"state.qemu":"xxh3-128:<32 hex digits>"}}
+// serial_port is optional (older manifests lack it). Format 1 is the same without "digests"
+// (read, never written).
 std::string manifest_to_json(const SnapshotManifest& manifest);
 
-// Validates as strictly as VmConfig::from_json: every field required, no unknown fields, a
+// Validates more strictly than VmConfig::from_json: every field required (in the config too:
+// a default would describe another VM), no unknown fields, a
 // known format version and backend, a state file that is a plain name inside the bundle.
 // Errors are invalid_config and name the JSON path ("$.state_file", "$.config.cpus").
 Result<SnapshotManifest> parse_snapshot_manifest(std::string_view json);

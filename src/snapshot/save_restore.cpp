@@ -1,15 +1,19 @@
 // vmm internal: VirtualMachine's snapshot operations, save() and restore(). Everything that
 // can be refused without the hypervisor is refused first, with the state unchanged; see
 // snapshot/bundle.hpp for how a bundle is written without damaging an older one.
+#include <spdlog/spdlog.h>
+
 #include <exception>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include "machine/virtual_machine_impl.hpp"
+#include "runtime/file_digest.hpp"
 #include "snapshot/bundle.hpp"
 #include "snapshot/compat.hpp"
 #include "snapshot/manifest.hpp"
-#include "machine/virtual_machine_impl.hpp"
+#include "vmm/logging.hpp"
 #include "vmm/snapshot.hpp"
 #include "vmm/version.hpp"
 
@@ -23,6 +27,26 @@ namespace {
 // Prefixes an error from a helper with the operation, keeping its code.
 Error in_operation(std::string_view operation, const Error& error) {
   return Error(error.code(), std::string(operation) + ": " + error.message());
+}
+
+Result<void> verify_digests(const fs::path& bundle, const SnapshotManifest& manifest) {
+  if (manifest.digests.empty()) {
+    logger()->warn("vmm: restore: {} has manifest format version {}, which records no digests: "
+                   "its state file is not verified",
+                   bundle.string(), manifest.format_version);
+    return {};
+  }
+  for (const auto& [name, expected] : manifest.digests) {
+    const fs::path file = bundle / name;
+    auto actual = detail::digest_file(file);
+    if (!actual) return Unexpected(actual.error());
+    if (*actual != expected) {
+      return make_error(Errc::io, "the state file " + file.string() +
+                                      " is damaged: its digest is " + *actual +
+                                      ", the manifest records " + expected);
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -84,16 +108,28 @@ void VirtualMachine::Impl::save_written(std::uint64_t id, const fs::path& bundle
     if (ours) finish(id, std::move(result));
     return;
   }
-  const SnapshotManifest manifest{
-      .format_version = SnapshotManifest::current_format_version,
-      .backend = engine_name_,
-      .config = config_,
-      .state_file = state_file,
-      .created_at = detail::utc_timestamp_now(),
-      .library_version = version_string,
-      .serial_port = serial_port_,
-  };
-  auto committed = detail::commit_bundle(staging, bundle, manifest);
+  // The engine hashed the state file while writing it; an engine that cannot (the framework
+  // writes the file itself) costs one read back here.
+  auto digest = engine_->saved_state_digest();
+  Result<std::string> hashed = digest ? Result<std::string>(std::move(*digest))
+                                      : detail::digest_file(staging / state_file);
+  Result<void> committed;
+  if (!hashed) {
+    detail::remove_staging_directory(staging);
+    committed = Unexpected(in_operation("save", hashed.error()));
+  } else {
+    const SnapshotManifest manifest{
+        .format_version = SnapshotManifest::current_format_version,
+        .backend = engine_name_,
+        .config = config_,
+        .state_file = state_file,
+        .created_at = detail::utc_timestamp_now(),
+        .library_version = version_string,
+        .serial_port = serial_port_,
+        .digests = {{state_file, std::move(*hashed)}},
+    };
+    committed = detail::commit_bundle(staging, bundle, manifest);
+  }
   std::lock_guard lock(mutex_);
   in_flight_->committing = false;
   if (closed_) {
@@ -123,6 +159,11 @@ void VirtualMachine::Impl::restore(fs::path bundle, Completion done) {
   if (!fs::is_regular_file(state_file, ec)) {
     return abandon(*id, Error(Errc::not_found,
                               "restore: the state file " + state_file.string() + " does not exist"));
+  }
+  // Verified before the hypervisor starts, so that damaged memory is never run (one read of
+  // the state file; see vmm/snapshot.hpp).
+  if (auto verified = verify_digests(bundle, *manifest); !verified) {
+    return abandon(*id, in_operation("restore", verified.error()));
   }
   detail::Engine* engine = enter(*id);
   if (engine == nullptr) return;

@@ -14,6 +14,7 @@ namespace {
 
 bool same(const vmm::SnapshotManifest& a, const vmm::SnapshotManifest& b) {
   return a.format_version == b.format_version && a.backend == b.backend && a.config == b.config &&
+         a.digests == b.digests &&
          a.state_file == b.state_file && a.created_at == b.created_at &&
          a.library_version == b.library_version && a.serial_port == b.serial_port;
 }

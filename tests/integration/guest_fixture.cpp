@@ -1,6 +1,10 @@
 #include "guest_fixture.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 
 #include <cstdlib>
 #include <fstream>
@@ -103,18 +107,32 @@ std::vector<StateChange> StateLog::changes() {
 
 namespace {
 
-// (pid, parent pid, command name) from /proc/<pid>/stat; the name may contain spaces, so it is
-// read between the first '(' and the last ')'.
+// (parent pid, command name) from /proc/<pid>/stat; the name may contain spaces, so it is
+// read between the first '(' and the last ')'. Plain open/read(2): a process that exits while
+// we look makes open or read fail (ENOENT, ESRCH), which means it is gone, never an exception.
 bool read_stat(const fs::path& stat_path, int& ppid, std::string& comm) {
-  std::ifstream in(stat_path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const int fd = ::open(stat_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string text;
+  char buffer[1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      if (n < 0) return false;
+      break;
+    }
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
   const auto open = text.find('(');
   const auto close = text.rfind(')');
   if (open == std::string::npos || close == std::string::npos || close < open) return false;
   comm = text.substr(open + 1, close - open - 1);
-  std::istringstream rest(text.substr(close + 1));
-  std::string state;
-  return static_cast<bool>(rest >> state >> ppid);
+  // After ") ": the state (one character), a space, then the parent pid.
+  const char* rest = text.c_str() + close + 1;
+  char state = 0;
+  return std::sscanf(rest, " %c %d", &state, &ppid) == 2;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "support/fake_vm.hpp"
 #include "machine/virtual_machine_impl.hpp"
@@ -309,6 +310,54 @@ TEST_F(Restore, MissingBundleIsNotFound) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), Errc::not_found);
   EXPECT_THAT(result.error().message(), HasSubstr("never-saved"));
+}
+
+// The fake engine computes no digest: the core reads its state file back to hash it.
+TEST_F(Restore, ADamagedStateFileIsRefusedBeforeTheEngineNamingIt) {
+  auto manifest = read_snapshot_manifest(bundle_);
+  ASSERT_TRUE(manifest) << manifest.error().to_string();
+  EXPECT_EQ(manifest->format_version, 2);
+  ASSERT_EQ(manifest->digests.size(), 1u);
+  EXPECT_TRUE(manifest->digests.contains("state.fake"));
+  std::string state;
+  {
+    std::ifstream in(bundle_ / "state.fake", std::ios::binary);
+    state.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_FALSE(state.empty());
+  state[state.size() * 3 / 4] = static_cast<char>(state[state.size() * 3 / 4] ^ 0x01);
+  std::ofstream(bundle_ / "state.fake", std::ios::binary | std::ios::trunc) << state;
+  auto target = other(base_config(dir_));
+  const auto result = await(target->vm->restore(bundle_));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), Errc::io);
+  EXPECT_THAT(result.error().message(), HasSubstr((bundle_ / "state.fake").string()));
+  EXPECT_THAT(result.error().message(), HasSubstr("damaged"));
+  EXPECT_EQ(target->control->count("restore"), 0u);
+  EXPECT_EQ(target->vm->state(), VmState::stopped);
+}
+
+// A bundle from before digests (format 1) restores, unverified (a warning is logged), where
+// the backend's devices did not change since (Virtualization.framework; format 1 QEMU bundles
+// are refused: Compat.FormatOneQemuBundleIsRefusedSayingWhy).
+TEST_F(Restore, AFormatOneBundleRestoresWithoutADigest) {
+  std::string text;
+  {
+    std::ifstream in(bundle_ / "manifest.json");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto document = nlohmann::json::parse(text);
+  document["format_version"] = 1;
+  document["backend"] = "virtualization_framework";
+  document.erase("digests");
+  std::ofstream(bundle_ / "manifest.json", std::ios::trunc) << document.dump(2);
+  auto control = std::make_shared<FakeEngineControl>();
+  control->set_backend_name("virtualization_framework");
+  auto target = detail::make_virtual_machine(FakeEngine::make(base_config(dir_), control),
+                                             Backend::virtualization_framework);
+  const auto result = await(target->restore(bundle_));
+  ASSERT_TRUE(result) << result.error().to_string();
+  EXPECT_EQ(control->count("restore"), 1u);
 }
 
 TEST_F(Restore, MalformedManifestIsRefusedNamingTheJsonPath) {

@@ -17,6 +17,8 @@ namespace {
 using ::testing::HasSubstr;
 using nlohmann::json;
 
+constexpr const char* kDigest = "xxh3-128:0123456789abcdef0123456789abcdef";
+
 class Manifest : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -26,7 +28,8 @@ class Manifest : public ::testing::Test {
                              .state_file = "state.qemu",
                              .created_at = "2026-11-22T21:40:00Z",
                              .library_version = version_string,
-                             .serial_port = true};
+                             .serial_port = true,
+                             .digests = {{"state.qemu", kDigest}}};
 
   json document() const { return json::parse(detail::manifest_to_json(manifest_)); }
   // Parses `document` after `edit`, expecting an invalid_config error.
@@ -43,7 +46,8 @@ class Manifest : public ::testing::Test {
 TEST_F(Manifest, RoundTripsEveryField) {
   auto parsed = detail::parse_snapshot_manifest(detail::manifest_to_json(manifest_));
   ASSERT_TRUE(parsed) << parsed.error().to_string();
-  EXPECT_EQ(parsed->format_version, 1);
+  EXPECT_EQ(parsed->format_version, 2);
+  EXPECT_EQ(parsed->digests, manifest_.digests);
   EXPECT_EQ(parsed->backend, "qemu");
   EXPECT_EQ(parsed->config, manifest_.config);
   EXPECT_EQ(parsed->state_file, "state.qemu");
@@ -121,7 +125,8 @@ TEST_F(Manifest, UnknownFieldIsNamed) {
 
 TEST_F(Manifest, MissingFieldsAreNamed) {
   for (const char* field :
-       {"format_version", "backend", "config", "state_file", "created_at", "library_version"}) {
+       {"format_version", "backend", "config", "state_file", "created_at", "library_version",
+        "digests"}) {
     EXPECT_THAT(error_after([&](json& d) { d.erase(field); }),
                 HasSubstr(std::string("$.") + field + ": missing"))
         << field;
@@ -138,8 +143,48 @@ TEST_F(Manifest, WrongTypesAreNamed) {
 }
 
 TEST_F(Manifest, OtherFormatVersionIsRefused) {
-  EXPECT_THAT(error_after([](json& d) { d["format_version"] = 2; }),
-              HasSubstr("$.format_version: version 2 is not supported"));
+  EXPECT_THAT(error_after([](json& d) { d["format_version"] = 3; }),
+              HasSubstr("$.format_version: version 3 is not supported"));
+  EXPECT_THAT(error_after([](json& d) { d["format_version"] = 0; }),
+              HasSubstr("$.format_version: version 0 is not supported"));
+}
+
+// Bundles written before digests existed still read (restore then warns, unverified).
+TEST_F(Manifest, FormatOneWithoutDigestsIsRead) {
+  auto doc = document();
+  doc["format_version"] = 1;
+  doc.erase("digests");
+  auto parsed = detail::parse_snapshot_manifest(doc.dump());
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  EXPECT_EQ(parsed->format_version, 1);
+  EXPECT_TRUE(parsed->digests.empty());
+  doc["digests"] = json::object();
+  EXPECT_FALSE(detail::parse_snapshot_manifest(doc.dump()));
+}
+
+TEST_F(Manifest, DigestsMustCoverExactlyTheStateFile) {
+  EXPECT_THAT(error_after([](json& d) { d["digests"] = json::object(); }),
+              HasSubstr("$.digests.state.qemu: missing required field"));
+  EXPECT_THAT(error_after([](json& d) { d["digests"]["other"] = kDigest; }),
+              HasSubstr("$.digests.other: \"other\" is not a file of the bundle"));
+  EXPECT_THAT(error_after([](json& d) { d["digests"]["state.qemu"] = "sha256:00"; }),
+              HasSubstr("$.digests.state.qemu: \"sha256:00\" is not"));
+  EXPECT_THAT(error_after([](json& d) { d["digests"]["state.qemu"] = 5; }),
+              HasSubstr("$.digests.state.qemu: expected a string"));
+  EXPECT_THAT(error_after([](json& d) { d["digests"] = "x"; }),
+              HasSubstr("$.digests: expected an object"));
+}
+
+// A manifest records every config field: a missing one is an error naming it, never the
+// default (which would describe another VM: "the snapshot has 1GiB").
+TEST_F(Manifest, MissingConfigFieldsAreNamedNotDefaulted) {
+  for (const char* field :
+       {"memory", "cpus", "networks", "shares", "disks", "vsock", "serial", "entropy", "balloon",
+        "nested_virtualization", "machine_identifier", "machine_identifier_generated"}) {
+    EXPECT_EQ(error_after([&](json& d) { d["config"].erase(field); }),
+              std::string("$.config.") + field + ": missing required field")
+        << field;
+  }
 }
 
 TEST_F(Manifest, UnknownBackendIsRefused) {
