@@ -29,6 +29,7 @@
 
 #include "config/access.hpp"
 #include "config/efi_store.hpp"
+#include "runtime/posix.hpp"
 #include "runtime/console_pump.hpp"
 #include "qemu/command_line.hpp"
 #include "qemu/host.hpp"
@@ -52,6 +53,7 @@ constexpr auto quit_timeout = 5s;
 constexpr auto migration_timeout = 300s;
 constexpr auto exit_drain_timeout = 2s;
 
+// Shared POSIX helpers (errno text, socket addresses, join-or-detach): src/runtime/posix.hpp.
 std::string errno_text() { return std::strerror(errno); }
 
 Result<std::array<FileDescriptor, 2>> stream_socketpair() {
@@ -63,15 +65,10 @@ Result<std::array<FileDescriptor, 2>> stream_socketpair() {
 }
 
 Result<FileDescriptor> listen_unix(const std::filesystem::path& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
+  auto address_or = detail::unix_socket_address(path);
+  if (!address_or) return std::move(address_or).error();
+  const sockaddr_un address = *address_or;
   const auto text = path.string();
-  if (text.size() >= sizeof address.sun_path) {
-    return make_error(Errc::invalid_config,
-                      fmt::format("socket path {} is longer than {} bytes", text,
-                                  sizeof address.sun_path - 1));
-  }
-  std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
   FileDescriptor fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return make_error(Errc::io, fmt::format("socket: {}", errno_text()));
   ::unlink(text.c_str());
@@ -131,7 +128,7 @@ class Core : public std::enable_shared_from_this<Core> {
   ~Core() {
     // Only reached once the worker and console threads have let go (they hold references), or
     // on one of them as the last holder: never join the current thread.
-    detach_or_join(worker_);
+    detail::join_or_detach(worker_);
     teardown_run();
   }
 
@@ -435,15 +432,6 @@ class Core : public std::enable_shared_from_this<Core> {
     teardown_run();
   }
 
-  static void detach_or_join(std::thread& thread) {
-    if (!thread.joinable()) return;
-    if (thread.get_id() == std::this_thread::get_id()) {
-      thread.detach();
-    } else {
-      thread.join();
-    }
-  }
-
   // ---- one QEMU run ----------------------------------------------------------------------
 
   Result<void> launch(bool incoming) {
@@ -621,7 +609,7 @@ class Core : public std::enable_shared_from_this<Core> {
       const std::uint64_t one = 1;
       [[maybe_unused]] const auto n = ::write(run->console_wake.get(), &one, sizeof one);
     }
-    detach_or_join(run->console_thread);
+    detail::join_or_detach(run->console_thread);
     for (auto& daemon : run->virtiofsd) daemon->terminate();
     run->virtiofsd.clear();
     run->qemu.reset();
@@ -837,7 +825,7 @@ class QemuEngine final : public detail::Engine {
   QemuEngine(const QemuEngine&) = delete;
   QemuEngine& operator=(const QemuEngine&) = delete;
 
-  std::string_view backend_name() const override { return "qemu"; }
+  std::string_view backend_name() const override { return to_string(Backend::qemu); }
   const VmConfig& config() const override { return core_->config(); }
   void set_listener(std::weak_ptr<detail::EngineListener> listener) override {
     core_->set_listener(std::move(listener));
@@ -874,17 +862,10 @@ class QemuEngine final : public detail::Engine {
     run(std::move(done), [state_file](Core& c) { return c.do_restore(state_file); });
   }
 
+  // Whether the VM has a vsock device is decided by the core (src/machine/virtual_machine_impl.cpp)
+  // before it calls these.
   void connect_vsock(std::uint32_t port,
                      std::function<void(Result<FileDescriptor>)> done) override {
-    if (!core_->config().vsock()) {
-      // Never synchronously from inside the call: go through the worker like everything else.
-      core_->post([core = core_.get(), done = std::move(done)] {
-        core->deliver([&] {
-          done(make_error(Errc::unsupported, "connect_vsock: this VM has no vsock device"));
-        });
-      });
-      return;
-    }
     core_->post([core = core_.get(), port, done = std::move(done)] {
       auto fd = core->do_connect_vsock(port);
       core->deliver([&] { done(std::move(fd)); });
@@ -892,9 +873,6 @@ class QemuEngine final : public detail::Engine {
   }
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection) override {
-    if (!core_->config().vsock()) {
-      return make_error(Errc::unsupported, "listen_vsock: this VM has no vsock device");
-    }
     return core_->do_listen_vsock(port, std::move(on_connection));
   }
 

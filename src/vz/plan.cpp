@@ -21,7 +21,7 @@ struct Overloaded : F... {
 template <typename... F>
 Overloaded(F...) -> Overloaded<F...>;
 
-std::string quoted(const std::filesystem::path& path) { return "\"" + path.string() + "\""; }
+using detail::quoted;  // src/runtime/posix.hpp
 
 Result<BootPlan> plan_boot(const Boot& boot, const HostFacts& host) {
   if (const auto* linux_boot = std::get_if<LinuxBoot>(&boot)) {
