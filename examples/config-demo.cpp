@@ -20,7 +20,7 @@
 #include <system_error>
 #include <vector>
 
-#include <vmm/format.hpp>
+#include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
 #include "cli_args.hpp"

@@ -7,7 +7,7 @@
 //
 // The guest is the test guest of scripts/guest-assets.sh: it prints VMM-GUEST-READY, then
 // "VMM-COUNTER <n>" every 200 ms.
-#include <vmm/format.hpp>
+#include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
 #include "cli_args.hpp"

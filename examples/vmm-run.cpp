@@ -7,7 +7,7 @@
 //           [--stop-after SECONDS] [--backend auto|qemu|vz] [--accel auto|kvm|tcg]
 //   vmm-run --config vm.json [--stop-after SECONDS]
 //   vmm-run ... --print-config     (prints the validated config as JSON and exits)
-#include <vmm/format.hpp>
+#include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
 #include "cli_args.hpp"

@@ -3,6 +3,7 @@
 // process's RSS growth per VM (the library's own cost: QEMU's memory is in other processes).
 //
 //   concurrency --kernel vmlinuz --initrd initrd.img [--vms 16] [--memory 128MiB]
+#include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
 #include <unistd.h>

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config_json.hpp"
+#include "config/json.hpp"
 #include "ten_devices.hpp"
 #include "vmm/config.hpp"
 

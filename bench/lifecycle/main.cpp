@@ -47,6 +47,7 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+#include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
 #include "qemu/command_line.hpp"

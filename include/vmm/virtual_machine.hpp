@@ -13,9 +13,14 @@
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
+#include "vmm/qemu_options.hpp"
 #include "vmm/state.hpp"
 
 namespace vmm {
+
+namespace detail {
+struct VirtualMachineAccess;  // the library's own way in (src/machine)
+}
 
 enum class Backend {
   automatic,                 // Virtualization.framework on Apple platforms, QEMU elsewhere
@@ -24,27 +29,14 @@ enum class Backend {
 };
 std::string_view to_string(Backend backend) noexcept;
 
-enum class Acceleration {
-  automatic,  // KVM when /dev/kvm opens and the CPU advertises vmx/svm, TCG otherwise
-  kvm,
-  tcg,
-};
-std::string_view to_string(Acceleration acceleration) noexcept;
-
-struct QemuOptions {
-  std::filesystem::path binary;     // empty: qemu-system-<host arch> found on PATH
-  Acceleration acceleration = Acceleration::automatic;
-  std::filesystem::path virtiofsd;  // empty: /usr/lib/qemu/virtiofsd or virtiofsd on PATH
-};
-
 struct CreateOptions {
   Backend backend = Backend::automatic;
   // Where runtime files (sockets, logs) go; empty: a fresh directory under the system temp
   // directory, removed with the VM.
   std::filesystem::path working_directory;
-  QemuOptions qemu;
-  // Each line the guest writes to its serial console, without the newline, on a library
-  // thread. Works alongside a SerialToFile/SerialToFd console in the config.
+  QemuOptions qemu;  // vmm/qemu_options.hpp; ignored by other backends
+  // Each line the guest writes to its serial console, without the newline, on the VM's callback
+  // thread (see VirtualMachine). Works alongside a SerialToFile/SerialToFd console in the config.
   std::function<void(std::string_view line)> on_console_line;
 };
 
@@ -101,11 +93,15 @@ class VirtualMachine {
   const VmConfig& config() const;
   Backend backend() const;
 
-  // Every observer is called after each transition, outside any library lock, in order of
-  // transitions, on a library thread. After the Subscription is reset the observer is not
-  // called again, except for a call already running on another thread at that moment.
-  // Observers and completions share that one thread: do not wait on a future of this VM from
-  // inside one of them (it could only complete after your callback returns).
+  // Every user callback of a VM -- observers, completions, connect_vsock results, listen_vsock
+  // connections, console lines -- runs on the VM's one callback thread, in order, outside any
+  // library lock. Do not wait on a future of this VM from inside one of them (it could only
+  // complete after your callback returns). A refusal (invalid_state) completes at once on the
+  // caller's thread instead: nothing changed, so there is nothing to order it with.
+  //
+  // Every observer is called after each transition, in order of transitions. After the
+  // Subscription is reset the observer is not called again, except for a call already running
+  // at that moment.
   [[nodiscard]] Subscription on_state_change(std::function<void(const StateChange&)> observer);
 
   // Operations never block. Each completes exactly once: at once with invalid_state (naming
@@ -151,13 +147,15 @@ class VirtualMachine {
   // backend or host has no vsock.
   void connect_vsock(std::uint32_t port, std::function<void(Result<FileDescriptor>)> done);
   std::future<Result<FileDescriptor>> connect_vsock(std::uint32_t port);
-  // The listener stays until the returned Subscription is destroyed.
+  // The listener stays until the returned Subscription is destroyed; a connection not yet
+  // delivered then is closed instead.
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection);
 
-  struct Impl;
 
  private:
+  struct Impl;  // src/machine/virtual_machine_impl.hpp
+  friend struct detail::VirtualMachineAccess;
   explicit VirtualMachine(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
 };

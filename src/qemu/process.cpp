@@ -1,7 +1,5 @@
 #include "qemu/process.hpp"
 
-#if defined(__linux__)
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -253,5 +251,3 @@ void Process::wait_loop() {
 }
 
 }  // namespace vmm::qemu
-
-#endif  // __linux__

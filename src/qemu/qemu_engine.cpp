@@ -1,7 +1,5 @@
 #include "qemu/qemu_engine.hpp"
 
-#if defined(__linux__)
-
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -29,10 +27,13 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include "config_access.hpp"
+#include "config/access.hpp"
+#include "config/efi_store.hpp"
+#include "runtime/posix.hpp"
+#include "runtime/console_pump.hpp"
 #include "qemu/command_line.hpp"
-#include "qemu/console_pump.hpp"
 #include "qemu/host.hpp"
+#include "qemu/plan.hpp"
 #include "qemu/process.hpp"
 #include "qemu/qmp_client.hpp"
 #include "qemu/state_file_writer.hpp"
@@ -52,12 +53,7 @@ constexpr auto quit_timeout = 5s;
 constexpr auto migration_timeout = 300s;
 constexpr auto exit_drain_timeout = 2s;
 
-// The child's descriptor layout (QemuRuntimePaths): 3 QMP, 4 ttyS0, 5 hvc0, then network fds.
-constexpr int child_qmp_fd = 3;
-constexpr int child_console_fd = 4;
-constexpr int child_virtio_console_fd = 5;
-constexpr int first_child_network_fd = 6;
-
+// Shared POSIX helpers (errno text, socket addresses, join-or-detach): src/runtime/posix.hpp.
 std::string errno_text() { return std::strerror(errno); }
 
 Result<std::array<FileDescriptor, 2>> stream_socketpair() {
@@ -69,15 +65,10 @@ Result<std::array<FileDescriptor, 2>> stream_socketpair() {
 }
 
 Result<FileDescriptor> listen_unix(const std::filesystem::path& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
+  auto address_or = detail::unix_socket_address(path);
+  if (!address_or) return std::move(address_or).error();
+  const sockaddr_un address = *address_or;
   const auto text = path.string();
-  if (text.size() >= sizeof address.sun_path) {
-    return make_error(Errc::invalid_config,
-                      fmt::format("socket path {} is longer than {} bytes", text,
-                                  sizeof address.sun_path - 1));
-  }
-  std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
   FileDescriptor fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return make_error(Errc::io, fmt::format("socket: {}", errno_text()));
   ::unlink(text.c_str());
@@ -137,7 +128,7 @@ class Core : public std::enable_shared_from_this<Core> {
   ~Core() {
     // Only reached once the worker and console threads have let go (they hold references), or
     // on one of them as the last holder: never join the current thread.
-    detach_or_join(worker_);
+    detail::join_or_detach(worker_);
     teardown_run();
   }
 
@@ -441,15 +432,6 @@ class Core : public std::enable_shared_from_this<Core> {
     teardown_run();
   }
 
-  static void detach_or_join(std::thread& thread) {
-    if (!thread.joinable()) return;
-    if (thread.get_id() == std::this_thread::get_id()) {
-      thread.detach();
-    } else {
-      thread.join();
-    }
-  }
-
   // ---- one QEMU run ----------------------------------------------------------------------
 
   Result<void> launch(bool incoming) {
@@ -562,11 +544,16 @@ class Core : public std::enable_shared_from_this<Core> {
     const auto* efi = std::get_if<EfiBoot>(&config_.boot());
     if (efi == nullptr) return {};
     std::error_code ec;
-    if (std::filesystem::exists(efi->variable_store, ec)) return {};
-    if (!efi->create_if_missing || !host_.ovmf_vars) {
-      return make_error(Errc::not_found, fmt::format("boot: the EFI variable store {} does not "
-                                                     "exist",
-                                                     efi->variable_store.string()));
+    // The rule is the shared one (src/config/efi_store.hpp); creating means copying OVMF's
+    // variable-store template.
+    auto action = detail::efi_store_action(*efi, std::filesystem::exists(efi->variable_store, ec));
+    if (!action) return Error(action.error().code(), "boot: " + action.error().message());
+    if (*action == detail::EfiStoreAction::open) return {};
+    if (!host_.ovmf_vars) {
+      return make_error(Errc::not_found,
+                        fmt::format("boot: the EFI variable store {} does not exist and this "
+                                    "host has no OVMF template to create it from",
+                                    efi->variable_store.string()));
     }
     std::filesystem::copy_file(*host_.ovmf_vars, efi->variable_store, ec);
     if (ec) {
@@ -582,13 +569,13 @@ class Core : public std::enable_shared_from_this<Core> {
   void start_console_thread() {
     Run& run = *run_;
     const auto* to_fd = std::get_if<SerialToFd>(&config_.serial());
-    ConsolePumpFds fds;
-    fds.serial = run.console.get();
-    fds.virtio = run.virtio_console.get();
+    detail::ConsolePumpFds fds;
+    fds.consoles = {run.console.get(), run.virtio_console.get()};
     fds.wake = run.console_wake.get();
     fds.copy = run.serial_file ? run.serial_file.get() : to_fd != nullptr ? to_fd->fd : -1;
     fds.input = to_fd != nullptr ? to_fd->fd : -1;
-    fds.input_to = command_line_.input_console == ConsoleDevice::virtio ? fds.virtio : fds.serial;
+    fds.input_to = command_line_.input_console == ConsoleDevice::virtio ? fds.consoles[1]
+                                                                        : fds.consoles[0];
     run.console_thread = std::thread([self = shared_from_this(), fds] {
       self->console_loop(fds);
     });
@@ -596,8 +583,8 @@ class Core : public std::enable_shared_from_this<Core> {
     console_thread_id_ = run.console_thread.get_id();
   }
 
-  void console_loop(const ConsolePumpFds& fds) {
-    pump_consoles(fds, [this](std::string_view line) {
+  void console_loop(const detail::ConsolePumpFds& fds) {
+    detail::pump_consoles(fds, [this](std::string_view line) {
       if (!options_.on_console_line) return;
       std::lock_guard gate(console_gate_);
       if (!closing_) options_.on_console_line(line);
@@ -622,7 +609,7 @@ class Core : public std::enable_shared_from_this<Core> {
       const std::uint64_t one = 1;
       [[maybe_unused]] const auto n = ::write(run->console_wake.get(), &one, sizeof one);
     }
-    detach_or_join(run->console_thread);
+    detail::join_or_detach(run->console_thread);
     for (auto& daemon : run->virtiofsd) daemon->terminate();
     run->virtiofsd.clear();
     run->qemu.reset();
@@ -838,7 +825,7 @@ class QemuEngine final : public detail::Engine {
   QemuEngine(const QemuEngine&) = delete;
   QemuEngine& operator=(const QemuEngine&) = delete;
 
-  std::string_view backend_name() const override { return "qemu"; }
+  std::string_view backend_name() const override { return to_string(Backend::qemu); }
   const VmConfig& config() const override { return core_->config(); }
   void set_listener(std::weak_ptr<detail::EngineListener> listener) override {
     core_->set_listener(std::move(listener));
@@ -875,17 +862,10 @@ class QemuEngine final : public detail::Engine {
     run(std::move(done), [state_file](Core& c) { return c.do_restore(state_file); });
   }
 
+  // Whether the VM has a vsock device is decided by the core (src/machine/virtual_machine_impl.cpp)
+  // before it calls these.
   void connect_vsock(std::uint32_t port,
                      std::function<void(Result<FileDescriptor>)> done) override {
-    if (!core_->config().vsock()) {
-      // Never synchronously from inside the call: go through the worker like everything else.
-      core_->post([core = core_.get(), done = std::move(done)] {
-        core->deliver([&] {
-          done(make_error(Errc::unsupported, "connect_vsock: this VM has no vsock device"));
-        });
-      });
-      return;
-    }
     core_->post([core = core_.get(), port, done = std::move(done)] {
       auto fd = core->do_connect_vsock(port);
       core->deliver([&] { done(std::move(fd)); });
@@ -893,9 +873,6 @@ class QemuEngine final : public detail::Engine {
   }
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection) override {
-    if (!core_->config().vsock()) {
-      return make_error(Errc::unsupported, "listen_vsock: this VM has no vsock device");
-    }
     return core_->do_listen_vsock(port, std::move(on_connection));
   }
 
@@ -936,49 +913,23 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
     return make_error(Errc::io, fmt::format("cannot create the working directory {}: {}",
                                             work_dir.string(), ec.message()));
   }
-  QemuRuntimePaths paths;
-  paths.qmp_fd = child_qmp_fd;
-  paths.console_fd = child_console_fd;
-  paths.virtio_console_fd = child_virtio_console_fd;
-  // host_device or file: decided once, here, so that the command line stays a pure function.
+  // Host facts the plan needs: which disks are block devices (host_device rather than file),
+  // and a CID sequence number unique in this process.
+  std::vector<bool> block_devices;
   for (const auto& disk : effective.disks()) {
     std::error_code block_ec;
-    paths.disk_is_block_device.push_back(std::filesystem::is_block_file(disk.path, block_ec));
+    block_devices.push_back(std::filesystem::is_block_file(disk.path, block_ec));
   }
-  int next_fd = first_child_network_fd;
-  for (std::size_t i = 0; i < effective.networks().size(); ++i) {
-    const auto& attachment = effective.networks()[i].attachment;
-    paths.network_fds.push_back(std::holds_alternative<FileHandleNetwork>(attachment) ? next_fd++
-                                                                                      : -1);
-    paths.network_local_sockets.push_back(
-        std::holds_alternative<UnixDatagramNetwork>(attachment)
-            ? work_dir / fmt::format("net{}.sock", i)
-            : std::filesystem::path{});
-  }
-  for (std::size_t i = 0; i < effective.shares().size(); ++i) {
-    paths.virtiofs_sockets.push_back(work_dir / fmt::format("fs{}.sock", i));
-  }
-  // A CID unique among this host's VMs while they run (vhost-vsock refuses a CID in use):
-  // this process's pid and a per-process counter. CIDs 0-2 are reserved.
-  static std::atomic<std::uint32_t> vsock_counter{0};
-  paths.vsock_cid = 3 + (static_cast<std::uint32_t>(::getpid()) % 4'000'000U) * 1024U +
-                    (vsock_counter++ % 1024U);
-  for (const auto* list : {&paths.network_local_sockets, &paths.virtiofs_sockets}) {
-    for (const auto& path : *list) {
-      if (path.string().size() >= sizeof(sockaddr_un::sun_path)) {
-        return make_error(Errc::invalid_config,
-                          fmt::format("working_directory: {} is too long for unix socket paths "
-                                      "(at most {} bytes in all)",
-                                      work_dir.string(), sizeof(sockaddr_un::sun_path) - 1));
-      }
-    }
-  }
+  static std::atomic<std::uint32_t> vsock_sequence{0};
+  auto planned = plan_runtime_layout(
+      effective, work_dir, std::move(block_devices),
+      vsock_cid_for(static_cast<std::uint32_t>(::getpid()), vsock_sequence++));
+  if (!planned) return std::move(planned).error();
+  QemuRuntimePaths paths = std::move(*planned);
   if (const auto* efi = std::get_if<EfiBoot>(&effective.boot())) {
-    if (!efi->create_if_missing && !std::filesystem::exists(efi->variable_store, ec)) {
-      return make_error(Errc::not_found, fmt::format("boot: the EFI variable store {} does not "
-                                                     "exist",
-                                                     efi->variable_store.string()));
-    }
+    // The rule is the shared one (src/config/efi_store.hpp); the store is made at launch.
+    auto action = efi_store_action(*efi, std::filesystem::exists(efi->variable_store, ec));
+    if (!action) return Error(action.error().code(), "boot: " + action.error().message());
   }
 
   auto command_line = build_qemu_command_line(effective, *host, paths);
@@ -992,16 +943,3 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
 }
 
 }  // namespace vmm::detail
-
-#else  // !__linux__
-
-namespace vmm::detail {
-
-Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig&, const CreateOptions&,
-                                                 const std::filesystem::path&) {
-  return make_error(Errc::unsupported, "the QEMU backend runs on Linux hosts only");
-}
-
-}  // namespace vmm::detail
-
-#endif  // __linux__

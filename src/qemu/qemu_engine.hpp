@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 
 namespace vmm::qemu {
 

@@ -18,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "file_digest.hpp"
+#include "runtime/file_digest.hpp"
 #include "vmm/file_descriptor.hpp"
 
 namespace vmm::qemu {

@@ -6,10 +6,10 @@
 #include <functional>
 #include <memory>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <variant>
 
+#include "runtime/console_pump.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
 #include "vz/plan.hpp"
@@ -23,28 +23,25 @@ Result<std::pair<FileDescriptor, FileDescriptor>> make_console_pipe();
 // truncating as planned), a dup of the caller's fd, or an invalid descriptor for none.
 Result<FileDescriptor> open_serial_tee(const decltype(SerialPipePlan::tee)& tee);
 
+// The guest's console pipe, read by the shared console pump (src/runtime/console_pump.hpp).
 class ConsoleReader {
  public:
-  using OnLine = std::function<void(std::string_view line)>;
+  using OnLine = detail::ConsolePump::OnLine;
 
-  // Starts the reader thread. It ends at end of stream (the write end closed) or when the
-  // reader is destroyed; a partial last line is delivered at end of stream.
+  // Starts the pump thread. It ends at end of stream (the write end closed) or when the reader
+  // is destroyed; a partial last line is delivered then.
   static Result<std::unique_ptr<ConsoleReader>> start(FileDescriptor read_end, FileDescriptor tee,
                                                       OnLine on_line);
 
   // Stops the thread and waits for it, unless called from the thread itself (a line callback
   // dropping the last VM reference), which then finishes on its own after the callback.
-  ~ConsoleReader();
+  ~ConsoleReader() = default;
   ConsoleReader(const ConsoleReader&) = delete;
   ConsoleReader& operator=(const ConsoleReader&) = delete;
 
-  struct Shared;
-
  private:
-  ConsoleReader(FileDescriptor wake, std::thread thread)
-      : wake_(std::move(wake)), thread_(std::move(thread)) {}
-  FileDescriptor wake_;  // write end of the stop pipe: closing it stops the thread
-  std::thread thread_;
+  explicit ConsoleReader(std::unique_ptr<detail::ConsolePump> pump) : pump_(std::move(pump)) {}
+  std::unique_ptr<detail::ConsolePump> pump_;
 };
 
 }  // namespace vmm::vz

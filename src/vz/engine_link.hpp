@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 #include "vmm/state.hpp"
 
 namespace vmm::vz {

@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include "vz/block_device.hpp"
+#include "vz/kernel_image.hpp"
 #include "vz/requirements.hpp"
 
 namespace vmm::vz {
@@ -19,7 +21,7 @@ struct Overloaded : F... {
 template <typename... F>
 Overloaded(F...) -> Overloaded<F...>;
 
-std::string quoted(const std::filesystem::path& path) { return "\"" + path.string() + "\""; }
+using detail::quoted;  // src/runtime/posix.hpp
 
 Result<BootPlan> plan_boot(const Boot& boot, const HostFacts& host) {
   if (const auto* linux_boot = std::get_if<LinuxBoot>(&boot)) {
@@ -289,6 +291,58 @@ Result<Plan> make_plan(const VmConfig& config, const HostFacts& host, const Plan
   }
   plan.save_blocker = save_blocker(config, host);
   return plan;
+}
+
+// make_checked_plan(): the pure plan plus the one check that reads a file.
+Result<Plan> make_checked_plan(const VmConfig& config, const HostFacts& host,
+                               const PlanOptions& options) {
+  PlanOptions examined = options;
+  if (!examined.is_block_device) examined.is_block_device = is_block_device;
+  auto plan = make_plan(config, host, examined);
+  if (!plan) return plan;
+  if (host.arch == HostArch::arm64) {
+    if (const auto* linux_boot = std::get_if<LinuxBootPlan>(&plan->boot)) {
+      if (auto kernel = check_arm64_kernel_image(linux_boot->kernel); !kernel) {
+        return kernel.error();
+      }
+    }
+  }
+  return plan;
+}
+
+// What the plan knows blocks save/restore, decided before any state changes so that save()
+// fails early with a reason naming the device. It is a lower bound: no blocker here does not
+// promise that VZ can save (VzEngine::check_save_support then asks the framework itself).
+std::optional<Error> save_blocker(const VmConfig& config, const HostFacts& host) {
+  // saveMachineStateToURL: is declared only for arm64 and arrives in macOS 14.
+  if (host.arch != HostArch::arm64 || host.macos < macos_for_save_restore) {
+    return Error(Errc::unsupported,
+                 "save/restore needs macOS 14 or later on an Apple silicon (arm64) Mac; this "
+                 "host runs macOS " +
+                     host.macos.to_string() + " on " + std::string(to_string(host.arch)));
+  }
+  // Only what is known to be refused is blocked here; everything else is left to
+  // validateSaveRestoreSupportWithError:, the authority, which save()/restore() ask before any
+  // state changes (docs/macos.md lists each rule and its source):
+  // - directory sharing devices (virtiofs, Rosetta) are refused by the framework;
+  // - console devices (consoleDevices) are refused ("Unsupported console device in
+  //   configuration"), but vmm never configures one: its console is a
+  //   VZVirtioConsoleDeviceSerialPortConfiguration in serialPorts, so it blocks nothing here;
+  // - entropy (and audio, which vmm has not): tart leaves them out of suspendable VMs, but no
+  //   header or documentation says the framework refuses them, so the plan does not promise
+  //   either way.
+  if (!config.shares().empty()) {
+    return Error(Errc::unsupported, "save/restore is not possible with directory shares "
+                                    "(virtiofs tag \"" +
+                                        config.shares().front().tag +
+                                        "\"): Virtualization.framework cannot save them");
+  }
+  if (config.rosetta_tag()) {
+    return Error(Errc::unsupported,
+                 "save/restore is not possible with the Rosetta directory share (tag \"" +
+                     *config.rosetta_tag() + "\"): Virtualization.framework cannot save it");
+  }
+  return std::nullopt;
 }
 
 }  // namespace vmm::vz

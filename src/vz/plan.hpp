@@ -14,10 +14,11 @@
 #include <variant>
 #include <vector>
 
+#include "runtime/posix.hpp"
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vz/host_facts.hpp"
-#include "ipv4_subnet.hpp"
+#include "config/ipv4_subnet.hpp"
 
 namespace vmm::vz {
 
@@ -146,8 +147,8 @@ struct PlanOptions {
 // Buffer sizes for the backend's own datagram sockets: 4x as the reference advises.
 inline constexpr int unix_datagram_send_buffer = 1 << 20;
 inline constexpr int unix_datagram_receive_buffer = 4 << 20;
-// sockaddr_un::sun_path is 104 bytes on macOS, including the terminating NUL.
-inline constexpr std::size_t max_unix_socket_path = 103;
+// The path limit on macOS (sun_path is 104 bytes with the NUL), decided in src/runtime/posix.hpp.
+using detail::max_unix_socket_path;
 
 // The whole decision. Errors: `unsupported` naming the feature and the macOS version it needs
 // (or the hardware it lacks); `invalid_config` naming the host limit a value exceeds.

@@ -6,37 +6,22 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <string>
 
+#include "runtime/posix.hpp"
+
 namespace vmm::vz {
-namespace {
 
-std::string quoted(const std::filesystem::path& path) { return "\"" + path.string() + "\""; }
-
-Error errno_error(Errc code, const std::string& what) {
-  return Error(code, what + ": " + std::strerror(errno));
-}
-
-Result<sockaddr_un> address_of(const std::filesystem::path& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  const std::string& text = path.native();
-  if (text.empty() || text.size() >= sizeof(address.sun_path)) {
-    return make_error(Errc::invalid_config,
-                      "unix socket path " + quoted(path) + " is empty or too long");
-  }
-  std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
-  return address;
-}
-
-}  // namespace
+// The helpers, and the path limit, are the shared ones of src/runtime/posix.hpp.
+using detail::errno_error;
+using detail::quoted;
+using detail::unix_socket_address;
 
 Result<FileDescriptor> open_unix_datagram_socket(const UnixDatagramAttachmentPlan& plan) {
-  auto local = address_of(plan.local);
+  auto local = unix_socket_address(plan.local);
   if (!local) return local.error();
-  auto peer = address_of(plan.peer);
+  auto peer = unix_socket_address(plan.peer);
   if (!peer) return peer.error();
 
   FileDescriptor socket(::socket(AF_UNIX, SOCK_DGRAM, 0));

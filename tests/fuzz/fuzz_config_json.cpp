@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config_json.hpp"
+#include "config/json.hpp"
 #include "fuzz_check.hpp"
 #include "vmm/config.hpp"
 

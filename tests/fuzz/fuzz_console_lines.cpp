@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "console_line_splitter.hpp"
+#include "runtime/console_line_splitter.hpp"
 #include "fuzz_check.hpp"
 
 namespace {

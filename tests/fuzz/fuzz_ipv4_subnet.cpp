@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "config_validation.hpp"
+#include "config/validation.hpp"
 #include "fuzz_check.hpp"
-#include "ipv4_subnet.hpp"
+#include "config/ipv4_subnet.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "config_json.hpp"
+#include "config/json.hpp"
 #include "fuzz_check.hpp"
 #include "qemu/command_line.hpp"
 

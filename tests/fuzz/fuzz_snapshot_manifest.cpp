@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "snapshot_manifest.hpp"
+#include "snapshot/manifest.hpp"
 
 namespace {
 

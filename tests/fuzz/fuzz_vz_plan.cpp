@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config_json.hpp"
+#include "config/json.hpp"
 #include "fuzz_check.hpp"
 #include "vz/plan.hpp"
 

@@ -17,7 +17,9 @@
 #include <mutex>
 #include <thread>
 
-#include "engine.hpp"
+#include <fmt/format.h>
+
+#include "machine/engine.hpp"
 #include "guest_fixture.hpp"
 
 #if defined(__linux__)  // the QEMU engine runs on Linux only
@@ -498,22 +500,21 @@ TEST_F(QemuEngineTest, MissingQemuBinaryIsNotFoundNamingThePackage) {
   EXPECT_THAT(engine.error().message(), HasSubstr("qemu-system-x86"));
 }
 
-TEST_F(QemuEngineTest, VsockIsUnsupportedWithoutADevice) {
-  auto engine = make(guest_config(assets_), console_, listener_);
-  ASSERT_TRUE(engine);
-  engine_ = std::move(*engine);
-  auto promise = std::make_shared<std::promise<Result<FileDescriptor>>>();
-  auto future = promise->get_future();
-  engine_->connect_vsock(1024, [promise](Result<FileDescriptor> fd) {
-    promise->set_value(std::move(fd));
-  });
+// Whether a VM has a vsock device is decided once, by the core, before any engine call.
+TEST_F(QemuEngineTest, VsockWithoutADeviceIsRefusedBeforeTheEngine) {
+  auto config = guest_config(assets_).build();
+  ASSERT_TRUE(config) << config.error().to_string();
+  auto vm = VirtualMachine::create(*config, guest_create_options(console_));
+  ASSERT_TRUE(vm) << vm.error().to_string();
+  auto future = (*vm)->connect_vsock(1024);
   ASSERT_EQ(future.wait_for(kEvent), std::future_status::ready);
   const auto connected = future.get();
   ASSERT_FALSE(connected);
-  EXPECT_EQ(connected.error().code(), Errc::unsupported);
-  const auto listening = engine_->listen_vsock(1024, [](FileDescriptor) {});
+  EXPECT_EQ(connected.error().code(), Errc::invalid_config);
+  EXPECT_THAT(connected.error().message(), HasSubstr("no vsock device"));
+  const auto listening = (*vm)->listen_vsock(1024, [](FileDescriptor) {});
   ASSERT_FALSE(listening);
-  EXPECT_EQ(listening.error().code(), Errc::unsupported);
+  EXPECT_EQ(listening.error().code(), Errc::invalid_config);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "guest_fixture.hpp"
-#include "snapshot_bundle.hpp"
+#include "snapshot/bundle.hpp"
 
 namespace vmm::testing {
 namespace {

@@ -19,11 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine.hpp"
+#include "machine/engine.hpp"
 #include "test_support.hpp"
 #include "vmm/vmm.hpp"
-
-#if defined(__linux__)  // the QEMU engine runs on Linux only
 
 namespace {
 
@@ -260,4 +258,3 @@ TEST_F(FakeQemuEngineTest, SerialFdGetsGuestOutputAndFeedsGuestInput) {
 }  // namespace
 }  // namespace vmm::qemu
 
-#endif  // __linux__

@@ -10,8 +10,6 @@
 #include <cerrno>
 #include <future>
 
-#if defined(__linux__)  // the process supervisor is Linux-only (pidfd, PR_SET_PDEATHSIG)
-
 namespace vmm::qemu {
 namespace {
 
@@ -144,4 +142,3 @@ TEST(Process, StderrTailIsBounded) {
 }  // namespace
 }  // namespace vmm::qemu
 
-#endif  // __linux__

@@ -77,8 +77,6 @@ TEST(ParseQmpMessage, GarbageIsAnErrorNotACrash) {
   }
 }
 
-#if defined(__linux__)  // the QMP client is Linux-only
-
 // ---- the client against a fake QEMU --------------------------------------------------------
 
 class FakeQemu {
@@ -313,7 +311,6 @@ TEST(QmpClient, MissingGreetingTimesOutAndClosedPeerFailsConnect) {
   }
 }
 
-#endif  // __linux__
 
 }  // namespace
 }  // namespace vmm::qemu

@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "file_digest.hpp"
+#include "runtime/file_digest.hpp"
 
 #if defined(__linux__)
 

@@ -1,5 +1,5 @@
-// Helpers for the QEMU backend's unit tests: a temporary directory with files a VmConfig can
-// point at, and argv queries.
+// Helpers for the QEMU backend's unit tests: the shared temporary directory (tests/support) and
+// argv queries.
 #pragma once
 
 #include <unistd.h>
@@ -11,37 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace vmm::qemu::testing {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "vmm-qemu-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path file(std::string_view name, std::string_view content = "x") const {
-    const auto p = path_ / name;
-    std::ofstream(p) << content;
-    return p;
-  }
-  std::filesystem::path dir(std::string_view name) const {
-    const auto p = path_ / name;
-    std::filesystem::create_directories(p);
-    return p;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using ScratchDir = vmm::support::TempDir;
 
 // Every value following `flag` in argv, in order.
 inline std::vector<std::string> values_of(const std::vector<std::string>& argv,

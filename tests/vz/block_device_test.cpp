@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config_json.hpp"
+#include "config/json.hpp"
 #include "test_support.hpp"
 #include "vz/block_device.hpp"
 #include "vz/plan.hpp"

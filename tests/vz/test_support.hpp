@@ -10,6 +10,7 @@
 #include <string>
 
 #include "vmm/config.hpp"
+#include "support/temp_dir.hpp"
 #include "vz/host_facts.hpp"
 
 namespace vmm::vz::test {
@@ -36,32 +37,11 @@ inline std::string arm64_image_header() {
   return header;
 }
 
-class Scratch {
+// The shared temp directory (tests/support) with the names the vz tests use.
+class Scratch : public support::TempDir {
  public:
-  Scratch() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "vmm-vz-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    dir_ = pattern;
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-
-  const std::filesystem::path& dir() const { return dir_; }
-
-  std::filesystem::path file(const std::string& name, const std::string& content = "x") const {
-    const auto path = dir_ / name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
-  std::filesystem::path directory(const std::string& name) const {
-    const auto path = dir_ / name;
-    std::filesystem::create_directories(path);
-    return path;
-  }
+  const std::filesystem::path& dir() const { return path(); }
+  std::filesystem::path directory(const std::string& name) const { return TempDir::dir(name); }
   std::filesystem::path kernel() const { return file("Image", arm64_image_header()); }
 
   // A builder with a Linux boot on a valid kernel: the starting point of most tests.
@@ -70,9 +50,6 @@ class Scratch {
     builder.linux_boot(kernel(), std::nullopt, "console=hvc0");
     return builder;
   }
-
- private:
-  std::filesystem::path dir_;
 };
 
 // build(), failing the test (with the builder's message) when it does not.

@@ -1,0 +1,356 @@
+#include "config/json.hpp"
+
+#include <fmt/format.h>
+
+#include "config/access.hpp"
+#include "config/enum_names.hpp"
+#include "config/json_reader.hpp"
+
+namespace vmm {
+namespace detail {
+namespace {
+
+using nlohmann::json;
+
+std::string to_hex(const std::vector<std::uint8_t>& bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (auto b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+std::vector<std::uint8_t> from_hex(const std::string& text, const std::string& path) {
+  auto nibble = [&](char c) -> std::uint8_t {
+    if (c >= '0' && c <= '9') return static_cast<std::uint8_t>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<std::uint8_t>(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F') return static_cast<std::uint8_t>(c - 'A' + 10);
+    json_fail(path, fmt::format("\"{}\" is not hexadecimal", text));
+  };
+  if (text.size() % 2 != 0)
+    json_fail(path, fmt::format("\"{}\" has an odd number of hexadecimal digits", text));
+  std::vector<std::uint8_t> bytes;
+  for (std::size_t i = 0; i < text.size(); i += 2)
+    bytes.push_back(static_cast<std::uint8_t>(nibble(text[i]) * 16 + nibble(text[i + 1])));
+  return bytes;
+}
+
+const json& array_at(const JsonObject& object, std::string_view key) {
+  const auto& v = object.at(key);
+  if (!v.is_array()) json_fail(object.path_of(key), "expected an array, got " + json_type_name(v));
+  return v;
+}
+
+template <typename E, std::size_t N>
+E enum_field(const JsonObject& object, std::string_view key, const NameTable<E, N>& table,
+             E fallback) {
+  if (!object.has(key)) return fallback;
+  const auto name = object.string(key);
+  if (auto value = value_of(table, name)) return *value;
+  std::string choices;
+  for (const auto& [v, n] : table) choices += fmt::format("{}\"{}\"", choices.empty() ? "" : ", ", n);
+  json_fail(object.path_of(key), fmt::format("\"{}\" is not one of {}", name, choices));
+}
+
+// ---- writing ----
+
+json network_to_json(const NetworkDevice& network) {
+  json j{{"type", std::string(network_kind(network.attachment))}, {"mac", network.mac.to_string()}};
+  if (const auto* bridged = std::get_if<BridgedNetwork>(&network.attachment)) {
+    j["interface"] = bridged->interface;
+  } else if (const auto* handle = std::get_if<FileHandleNetwork>(&network.attachment)) {
+    j["fd"] = handle->fd;
+    j["mtu"] = handle->mtu;
+  } else if (const auto* unix_dgram = std::get_if<UnixDatagramNetwork>(&network.attachment)) {
+    j["socket"] = unix_dgram->socket.string();
+    j["mtu"] = unix_dgram->mtu;
+  } else if (const auto* vmnet = std::get_if<VmnetNetwork>(&network.attachment)) {
+    if (vmnet->subnet) j["subnet"] = *vmnet->subnet;
+  }
+  return j;
+}
+
+json directory_to_json(const SharedDirectory& dir) {
+  return json{{"directory", dir.directory.string()}, {"read_only", dir.read_only}};
+}
+
+json share_to_json(const VirtiofsShare& share) {
+  json j{{"tag", share.tag}};
+  if (const auto* single = std::get_if<SharedDirectory>(&share.source)) {
+    j["directory"] = single->directory.string();
+    j["read_only"] = single->read_only;
+  } else {
+    json dirs = json::object();
+    for (const auto& [name, dir] : std::get<std::map<std::string, SharedDirectory>>(share.source))
+      dirs[name] = directory_to_json(dir);
+    j["directories"] = std::move(dirs);
+  }
+  return j;
+}
+
+json disk_to_json(const DiskImage& disk) {
+  json j{{"path", disk.path.string()},
+         {"format", to_string(disk.format)},
+         {"read_only", disk.read_only},
+         {"caching", to_string(disk.caching)},
+         {"sync", to_string(disk.sync)},
+         {"bus", to_string(disk.bus)}};
+  if (disk.device_id) j["device_id"] = *disk.device_id;
+  return j;
+}
+
+json boot_to_json(const Boot& boot) {
+  if (const auto* linux_boot = std::get_if<LinuxBoot>(&boot)) {
+    json j{{"type", "linux"},
+           {"kernel", linux_boot->kernel.string()},
+           {"command_line", linux_boot->command_line},
+           {"extra_command_line", linux_boot->extra_command_line}};
+    if (linux_boot->initrd) j["initrd"] = linux_boot->initrd->string();
+    return j;
+  }
+  const auto& efi = std::get<EfiBoot>(boot);
+  return json{{"type", "efi"},
+              {"variable_store", efi.variable_store.string()},
+              {"create_if_missing", efi.create_if_missing}};
+}
+
+// ---- reading ----
+
+void read_boot(const json& value, const std::string& path, VmConfigBuilder& builder) {
+  const JsonObject probe(value, path, {"type", "kernel", "initrd", "command_line",
+                                       "extra_command_line", "variable_store", "create_if_missing"});
+  const auto type = probe.string("type");
+  if (type == "linux") {
+    const JsonObject o(value, path, {"type", "kernel", "initrd", "command_line", "extra_command_line"});
+    LinuxBoot boot;
+    boot.kernel = o.string("kernel");
+    if (auto initrd = o.optional_string("initrd")) boot.initrd = *initrd;
+    boot.command_line = o.optional_string("command_line").value_or("");
+    if (o.has("extra_command_line")) {
+      const auto& fragments = array_at(o, "extra_command_line");
+      for (std::size_t i = 0; i < fragments.size(); ++i) {
+        if (!fragments[i].is_string())
+          json_fail(fmt::format("{}.extra_command_line[{}]", path, i),
+                    "expected a string, got " + json_type_name(fragments[i]));
+        boot.extra_command_line.push_back(fragments[i].get<std::string>());
+      }
+    }
+    builder.linux_boot(std::move(boot));
+  } else if (type == "efi") {
+    const JsonObject o(value, path, {"type", "variable_store", "create_if_missing"});
+    builder.efi_boot(EfiBoot{o.string("variable_store"), o.boolean("create_if_missing", true)});
+  } else {
+    json_fail(probe.path_of("type"), fmt::format("\"{}\" is not one of \"linux\", \"efi\"", type));
+  }
+}
+
+std::uint32_t read_mtu(const JsonObject& o) {
+  return static_cast<std::uint32_t>(o.optional_unsigned("mtu", 65535).value_or(1500));
+}
+
+void read_network(const json& value, const std::string& path, VmConfigBuilder& builder) {
+  const JsonObject probe(value, path, {"type", "mac", "interface", "fd", "mtu", "socket", "subnet"});
+  const auto type = probe.string("type");
+  std::optional<MacAddress> mac;
+  if (auto text = probe.optional_string("mac")) {
+    auto parsed = MacAddress::parse(*text);
+    if (!parsed) json_fail(probe.path_of("mac"), parsed.error().message());
+    mac = *parsed;
+  }
+  if (type == "nat") {
+    const JsonObject o(value, path, {"type", "mac"});
+    builder.network(NatNetwork{}, mac);
+  } else if (type == "bridged") {
+    const JsonObject o(value, path, {"type", "mac", "interface"});
+    builder.network(BridgedNetwork{o.string("interface")}, mac);
+  } else if (type == "file_handle") {
+    const JsonObject o(value, path, {"type", "mac", "fd", "mtu"});
+    builder.network(FileHandleNetwork{static_cast<int>(o.unsigned_integer("fd", INT32_MAX)), read_mtu(o)}, mac);
+  } else if (type == "unix_datagram") {
+    const JsonObject o(value, path, {"type", "mac", "socket", "mtu"});
+    builder.network(UnixDatagramNetwork{o.string("socket"), read_mtu(o)}, mac);
+  } else if (type == "vmnet") {
+    const JsonObject o(value, path, {"type", "mac", "subnet"});
+    builder.network(VmnetNetwork{o.optional_string("subnet")}, mac);
+  } else {
+    json_fail(probe.path_of("type"),
+              fmt::format("\"{}\" is not one of \"nat\", \"bridged\", \"file_handle\", "
+                          "\"unix_datagram\", \"vmnet\"", type));
+  }
+}
+
+SharedDirectory read_directory(const json& value, const std::string& path) {
+  const JsonObject o(value, path, {"directory", "read_only"});
+  return SharedDirectory{o.string("directory"), o.boolean("read_only", false)};
+}
+
+void read_share(const json& value, const std::string& path, VmConfigBuilder& builder) {
+  const JsonObject o(value, path, {"tag", "directory", "read_only", "directories"});
+  VirtiofsShare share;
+  share.tag = o.string("tag");
+  if (o.has("directories")) {
+    if (o.has("directory") || o.has("read_only"))
+      json_fail(o.path_of("directories"), "give either \"directory\" or \"directories\", not both");
+    const auto& dirs = o.at("directories");
+    if (!dirs.is_object())
+      json_fail(o.path_of("directories"), "expected an object, got " + json_type_name(dirs));
+    std::map<std::string, SharedDirectory> map;
+    for (const auto& item : dirs.items())
+      map[item.key()] = read_directory(item.value(), fmt::format("{}.directories[\"{}\"]", path, item.key()));
+    share.source = std::move(map);
+  } else {
+    share.source = SharedDirectory{o.string("directory"), o.boolean("read_only", false)};
+  }
+  builder.share(std::move(share));
+}
+
+void read_disk(const json& value, const std::string& path, VmConfigBuilder& builder) {
+  const JsonObject o(value, path, {"path", "format", "read_only", "caching", "sync", "bus", "device_id"});
+  DiskImage disk;
+  disk.path = o.string("path");
+  disk.format = enum_field(o, "format", kDiskFormatNames, disk.format);
+  disk.read_only = o.boolean("read_only", disk.read_only);
+  disk.caching = enum_field(o, "caching", kCachingModeNames, disk.caching);
+  disk.sync = enum_field(o, "sync", kSyncModeNames, disk.sync);
+  disk.bus = enum_field(o, "bus", kBlockBusNames, disk.bus);
+  disk.device_id = o.optional_string("device_id");
+  builder.disk(std::move(disk));
+}
+
+void read_serial(const json& value, const std::string& path, VmConfigBuilder& builder) {
+  const JsonObject probe(value, path, {"type", "path", "append", "fd"});
+  const auto type = probe.string("type");
+  if (type == "none") {
+    const JsonObject o(value, path, {"type"});
+    builder.serial(std::monostate{});
+  } else if (type == "file") {
+    const JsonObject o(value, path, {"type", "path", "append"});
+    builder.serial(SerialToFile{o.string("path"), o.boolean("append", true)});
+  } else if (type == "fd") {
+    const JsonObject o(value, path, {"type", "fd"});
+    builder.serial(SerialToFd{static_cast<int>(o.unsigned_integer("fd", INT32_MAX))});
+  } else {
+    json_fail(probe.path_of("type"), fmt::format("\"{}\" is not one of \"none\", \"file\", \"fd\"", type));
+  }
+}
+
+template <typename Reader>
+void read_array(const JsonObject& o, std::string_view key, VmConfigBuilder& builder, Reader reader) {
+  if (!o.has(key)) return;
+  const auto& items = array_at(o, key);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    reader(items[i], fmt::format("{}[{}]", o.path_of(key), i), builder);
+}
+
+}  // namespace
+
+nlohmann::json config_to_json(const VmConfig& config) {
+  json networks = json::array();
+  for (const auto& n : config.networks()) networks.push_back(network_to_json(n));
+  json shares = json::array();
+  for (const auto& s : config.shares()) shares.push_back(share_to_json(s));
+  json disks = json::array();
+  for (const auto& d : config.disks()) disks.push_back(disk_to_json(d));
+  json serial{{"type", "none"}};
+  if (const auto* file = std::get_if<SerialToFile>(&config.serial()))
+    serial = json{{"type", "file"}, {"path", file->path.string()}, {"append", file->append}};
+  else if (const auto* fd = std::get_if<SerialToFd>(&config.serial()))
+    serial = json{{"type", "fd"}, {"fd", fd->fd}};
+
+  json j{{"schema_version", VmConfig::schema_version},
+         {"cpus", config.cpus()},
+         {"memory", config.memory().to_string()},
+         {"boot", boot_to_json(config.boot())},
+         {"networks", std::move(networks)},
+         {"shares", std::move(shares)},
+         {"disks", std::move(disks)},
+         {"vsock", config.vsock().has_value()},
+         {"serial", std::move(serial)},
+         {"entropy", config.entropy()},
+         {"balloon", config.balloon().has_value()},
+         {"nested_virtualization", config.nested_virtualization()},
+         {"machine_identifier", to_hex(config.machine_identifier())},
+         {"machine_identifier_generated", config.machine_identifier_generated()}};
+  if (config.rosetta_tag()) j["rosetta_tag"] = *config.rosetta_tag();
+  return j;
+}
+
+Result<VmConfig> config_from_json(const nlohmann::json& document, HostChecks host,
+                                  const std::string& path) {
+  VmConfigBuilder builder;
+  bool generated = false;
+  try {
+    const JsonObject o(document, path,
+                       {"schema_version", "cpus", "memory", "boot", "networks", "shares", "disks",
+                        "vsock", "serial", "entropy", "balloon", "rosetta_tag",
+                        "nested_virtualization", "machine_identifier",
+                        "machine_identifier_generated"});
+    const auto version = o.integer("schema_version");
+    if (version != VmConfig::schema_version)
+      json_fail(o.path_of("schema_version"),
+                fmt::format("version {} is not supported (this library reads version {})", version,
+                            VmConfig::schema_version));
+    if (o.has("cpus")) {
+      // The builder's own range, in its words, rather than the integer type's.
+      const auto cpus = o.integer("cpus");
+      if (cpus < VmConfig::min_cpus) {
+        json_fail(o.path_of("cpus"),
+                  fmt::format("{} is below the minimum of {}", cpus, VmConfig::min_cpus));
+      }
+      if (cpus > VmConfig::max_cpus) {
+        json_fail(o.path_of("cpus"),
+                  fmt::format("{} is above the maximum of {}", cpus, VmConfig::max_cpus));
+      }
+      builder.cpus(static_cast<std::uint32_t>(cpus));
+    }
+    if (o.has("memory")) {
+      const auto& memory = o.at("memory");
+      if (memory.is_number_integer()) {
+        builder.memory(Size::bytes(o.unsigned_integer("memory", UINT64_MAX)));
+      } else {
+        auto size = Size::parse(o.string("memory"));
+        if (!size) json_fail(o.path_of("memory"), size.error().message());
+        builder.memory(*size);
+      }
+    }
+    read_boot(o.at("boot"), o.path_of("boot"), builder);
+    read_array(o, "networks", builder, read_network);
+    read_array(o, "shares", builder, read_share);
+    read_array(o, "disks", builder, read_disk);
+    if (o.boolean("vsock", false)) builder.vsock();
+    if (o.has("serial")) read_serial(o.at("serial"), o.path_of("serial"), builder);
+    builder.entropy(o.boolean("entropy", false));
+    if (o.boolean("balloon", false)) builder.balloon();
+    if (auto tag = o.optional_string("rosetta_tag")) builder.rosetta(*tag);
+    builder.nested_virtualization(o.boolean("nested_virtualization", false));
+    if (auto id = o.optional_string("machine_identifier"))
+      builder.machine_identifier(from_hex(*id, o.path_of("machine_identifier")));
+    generated = o.boolean("machine_identifier_generated", false);
+  } catch (const JsonPathError& e) {
+    return make_error(Errc::invalid_config, e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // The readers check types before converting; this is the net under them, so that no
+    // document can escape as an exception.
+    return make_error(Errc::invalid_config, fmt::format("{}: {}", path, e.what()));
+  }
+  auto config = host == HostChecks::on ? builder.build()
+                                       : ConfigAccess::build_without_host_checks(builder);
+  if (!config) {
+    // The builder names fields relative to the config ("disks[0].path: ..."); give the full
+    // JSON path, as the structural errors do.
+    return make_error(config.error().code(), fmt::format("{}.{}", path, config.error().message()));
+  }
+  if (generated) ConfigAccess::set_machine_identifier_generated(*config, true);
+  return config;
+}
+
+}  // namespace detail
+
+std::string VmConfig::to_json() const { return detail::config_to_json(*this).dump(2); }
+
+Result<VmConfig> VmConfig::from_json(std::string_view text) {
+  auto document = detail::parse_json_document(text, "config JSON");
+  if (!document) return std::move(document).error();
+  return detail::config_from_json(*document, detail::HostChecks::on);
+}
+
+}  // namespace vmm

@@ -1,0 +1,98 @@
+// vmm internal: the seam between the portable VirtualMachine core and a backend.
+//
+// The core (src/machine/virtual_machine.cpp) owns the state machine: it checks every transition before
+// calling the engine, runs one operation at a time, and turns engine results and events into
+// state changes and completions. An engine only acts: it performs the operation it is asked for
+// and reports the outcome exactly once through `Done`, on any thread, never while holding a lock
+// that the core might need. It never calls Done synchronously from inside the call that
+// received it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "vmm/config.hpp"
+#include "vmm/error.hpp"
+#include "vmm/file_descriptor.hpp"
+#include "vmm/virtual_machine.hpp"
+
+namespace vmm::detail {
+
+// What an engine reports without being asked. Called on an engine thread, no engine lock held.
+class EngineListener {
+ public:
+  virtual ~EngineListener() = default;
+  // The guest turned the machine off (poweroff; a panic or reset with panic=-1 / -no-reboot).
+  virtual void on_guest_stopped() = 0;
+  // The hypervisor failed on its own (process died, internal error): the VM cannot go on.
+  // An operation in flight is also completed, with an error, through its Done.
+  virtual void on_engine_failed(Error reason) = 0;
+};
+
+class Engine {
+ public:
+  using Done = std::function<void(Result<void>)>;
+
+  // Releases everything: a running hypervisor is stopped (cleanly if it answers quickly,
+  // killed otherwise), no process or thread outlives the engine. May run on one of the
+  // engine's own threads (the last VirtualMachine reference dropped in a callback): it must not
+  // deadlock or join itself then. Pending Done callbacks are not called after destruction.
+  virtual ~Engine() = default;
+
+  // The name recorded in snapshot manifests: "qemu" or "virtualization_framework".
+  virtual std::string_view backend_name() const = 0;
+  // The config the VM runs with (a backend may replace a generated machine identifier).
+  virtual const VmConfig& config() const = 0;
+  // Whether the machine has a serial console port, which a restore must match. By default the
+  // config's serial() decides; VZ also adds a port for CreateOptions::on_console_line.
+  virtual bool has_serial_port() const {
+    return !std::holds_alternative<std::monostate>(config().serial());
+  }
+
+  // The listener must outlive the engine's use of it; the core passes a weak reference so that
+  // events racing with destruction are dropped.
+  virtual void set_listener(std::weak_ptr<EngineListener> listener) = 0;
+
+  virtual void start(Done done) = 0;         // stopped/error -> running
+  virtual void pause(Done done) = 0;         // running -> paused
+  virtual void resume(Done done) = 0;        // paused -> running
+  virtual void stop(Done done) = 0;          // running/paused -> stopped, hard
+  virtual void request_stop(Done done) = 0;  // asks the guest; done when the request is sent
+
+  // Whether this VM can be saved at all, and if not why (e.g. a directory share), so that save
+  // fails before the state changes. Also checked before restore.
+  virtual Result<void> check_save_support() const = 0;
+  // The state file's name inside a bundle, e.g. "state.qemu" or "state.vzvmsave".
+  virtual std::string state_file_name() const = 0;
+  // paused -> paused: writes the machine state to `state_file` (which does not exist yet).
+  // Any number of saves may follow one pause; each must describe the same guest state.
+  virtual void save(const std::filesystem::path& state_file, Done done) = 0;
+  // Inside a successful save's Done: the state file's digest ("xxh3-128:<hex>") if the engine
+  // computed it while writing; nullopt makes the core read the file back to compute it.
+  virtual std::optional<std::string> saved_state_digest() const { return std::nullopt; }
+  // stopped -> paused: loads `state_file`; the manifest was already checked by the core.
+  virtual void restore(const std::filesystem::path& state_file, Done done) = 0;
+
+  virtual void connect_vsock(std::uint32_t port,
+                             std::function<void(Result<FileDescriptor>)> done) = 0;
+  virtual Result<Subscription> listen_vsock(std::uint32_t port,
+                                            std::function<void(FileDescriptor)> on_connection) = 0;
+};
+
+// Backend factories. Each checks the config against what the backend and host can do
+// (unsupported features are errors naming the feature) and returns `unsupported` when the
+// backend is not built for, or not available on, this platform.
+Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
+                                                 const CreateOptions& options,
+                                                 const std::filesystem::path& work_dir);
+Result<std::unique_ptr<Engine>> make_vz_engine(const VmConfig& config,
+                                               const CreateOptions& options,
+                                               const std::filesystem::path& work_dir);
+
+}  // namespace vmm::detail

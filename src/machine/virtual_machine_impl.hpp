@@ -1,0 +1,144 @@
+// vmm internal: the state machine behind VirtualMachine, and the seam tests use to run it over
+// a fake Engine.
+//
+// Threads and locks:
+//  - `mutex_` guards the state, the one in-flight operation and `closed_`. It is never held
+//    while calling the engine, an observer, a completion, or destroying anything a user made.
+//  - Observers and completions of accepted operations run on the VM's CallbackThread, posted
+//    while `mutex_` is held, so they come out in transition order: the observers see
+//    `starting -> running` before start()'s completion runs. So do connect_vsock results,
+//    listen_vsock connections and console lines: the core wraps each user callback it hands an
+//    engine so that the engine's call only posts to that thread (backends never call user code).
+//  - Refusals (invalid_state, a failed pre-check) complete at once on the caller's thread,
+//    outside the lock: nothing changed, so there is nothing to order them with.
+//  - Engine results and events arrive on engine threads through a weak reference, so they
+//    race destruction safely.
+// Exactly once: an operation's Completion lives only in `in_flight_`; whoever takes it out
+// under the lock (the engine's result, an engine event, or destruction) completes it, and an
+// engine result for an operation that is no longer in flight is dropped (matched by id).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+#include <utility>
+
+#include "machine/callback_thread.hpp"
+#include "machine/engine.hpp"
+#include "machine/lifecycle_rules.hpp"
+#include "machine/state_observers.hpp"
+#include "vmm/virtual_machine.hpp"
+#include "runtime/work_directory.hpp"
+
+namespace vmm {
+
+struct VirtualMachine::Impl final : detail::EngineListener,
+                                    std::enable_shared_from_this<VirtualMachine::Impl> {
+  // `callbacks`: the VM's callback thread, made before the engine when the engine needs it (for
+  // console lines, see VirtualMachine::create); null: a new one.
+  Impl(std::unique_ptr<detail::Engine> engine, Backend backend, detail::WorkDirectory work_dir,
+       std::shared_ptr<detail::CallbackThread> callbacks = nullptr);
+  ~Impl() override;
+
+  // Wraps an Impl (made with make_shared) in the public object and registers as the engine's
+  // listener.
+  static std::shared_ptr<VirtualMachine> wrap(std::shared_ptr<Impl> impl);
+
+  VmState state() const;
+  std::optional<Error> last_error() const;
+  const VmConfig& config() const { return config_; }
+  Backend backend() const { return backend_; }
+  Subscription on_state_change(std::function<void(const StateChange&)> observer);
+
+  // start, pause, resume, stop, request_stop: `call` is the matching Engine member.
+  using EngineCall = void (detail::Engine::*)(detail::Engine::Done);
+  void run(detail::Operation operation, EngineCall call, Completion done);
+  void save(std::filesystem::path bundle, Completion done);
+  void restore(std::filesystem::path bundle, Completion done);
+
+  void connect_vsock(std::uint32_t port, std::function<void(Result<FileDescriptor>)> done);
+  Result<Subscription> listen_vsock(std::uint32_t port,
+                                    std::function<void(FileDescriptor)> on_connection);
+
+  // Called once by ~VirtualMachine: destroys the engine, completes a pending operation with
+  // `cancelled`, drains and ends the callback thread, removes an owned working directory.
+  void shut_down();
+
+  // detail::EngineListener
+  void on_guest_stopped() override;
+  void on_engine_failed(Error reason) override;
+
+ private:
+  struct InFlight {
+    InFlight(std::uint64_t id_, detail::Operation operation_, Completion done_, VmState before_)
+        : id(id_), operation(operation_), done(std::move(done_)), before(before_) {}
+    std::uint64_t id;
+    detail::Operation operation;
+    Completion done;
+    VmState before;  // the state the operation started from
+    bool entered = false;            // the transitional state is set, the engine was called
+    std::filesystem::path staging;   // save: the staging directory to clean up
+    bool committing = false;         // save: the bundle is being written, see save()
+    std::optional<Result<void>> outcome;  // save: result of a commit that raced destruction
+  };
+
+  // Claims the operation slot, or completes `done` with the refusal and returns nothing.
+  std::optional<std::uint64_t> reserve(detail::Operation operation, Completion& done);
+  // A pre-check failed before the state changed: releases the slot and completes on the
+  // caller's thread (unless an event or destruction already completed the operation).
+  void abandon(std::uint64_t id, Error error);
+  // Sets the transitional state; returns the engine to call, or null when the operation was
+  // completed meanwhile by an event (nothing more to do).
+  detail::Engine* enter(std::uint64_t id);
+  // The engine's Done for operation `id`, as a callable that is safe after destruction.
+  detail::Engine::Done result_handler(std::uint64_t id);
+  void finish(std::uint64_t id, Result<void> result);
+  void save_written(std::uint64_t id, const std::filesystem::path& bundle,
+                    const std::filesystem::path& staging, const std::string& state_file,
+                    Result<void> result);
+
+  // Under mutex_:
+  void finish_locked(Result<void> result);
+  void transition_locked(VmState to, std::optional<Error> reason);
+  void complete_locked(Completion done, Result<void> result);
+  void complete_in_flight_locked(Result<void> result);
+
+  const Backend backend_;
+  const std::string engine_name_;
+  const bool serial_port_;  // Engine::has_serial_port(), recorded in and checked against manifests
+  const VmConfig config_;
+  std::unique_ptr<detail::Engine> engine_;  // reset only by shut_down()
+  detail::WorkDirectory work_dir_;
+  std::shared_ptr<detail::StateObservers> observers_ = std::make_shared<detail::StateObservers>();
+  std::shared_ptr<detail::CallbackThread> callbacks_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable commit_finished_;
+  VmState state_ = VmState::stopped;
+  std::optional<Error> last_error_;
+  std::optional<InFlight> in_flight_;
+  std::uint64_t next_id_ = 0;
+  bool closed_ = false;
+  // Staging directories of saves that an engine event completed before the engine answered.
+  std::vector<std::filesystem::path> orphaned_staging_;
+};
+
+namespace detail {
+
+// VirtualMachine::Impl is private to the public header; the library names it through here.
+struct VirtualMachineAccess {
+  using Impl = VirtualMachine::Impl;
+};
+
+// The test seam: a VirtualMachine over any Engine. `work_dir` is removed with the VM if owned.
+std::shared_ptr<VirtualMachine> make_virtual_machine(
+    std::unique_ptr<Engine> engine, Backend backend, WorkDirectory work_dir = {},
+    std::shared_ptr<CallbackThread> callbacks = nullptr);
+
+}  // namespace detail
+}  // namespace vmm

@@ -1,0 +1,177 @@
+// vmm internal: VirtualMachine's snapshot operations, save() and restore(). Everything that
+// can be refused without the hypervisor is refused first, with the state unchanged; see
+// snapshot/bundle.hpp for how a bundle is written without damaging an older one.
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "machine/virtual_machine_impl.hpp"
+#include "runtime/file_digest.hpp"
+#include "snapshot/bundle.hpp"
+#include "snapshot/compat.hpp"
+#include "snapshot/manifest.hpp"
+#include "vmm/logging.hpp"
+#include "vmm/snapshot.hpp"
+#include "vmm/version.hpp"
+
+namespace vmm {
+
+namespace fs = std::filesystem;
+using detail::Operation;
+
+namespace {
+
+// Prefixes an error from a helper with the operation, keeping its code.
+Error in_operation(std::string_view operation, const Error& error) {
+  return Error(error.code(), std::string(operation) + ": " + error.message());
+}
+
+Result<void> verify_digests(const fs::path& bundle, const SnapshotManifest& manifest) {
+  if (manifest.digests.empty()) {
+    logger()->warn("vmm: restore: {} has manifest format version {}, which records no digests: "
+                   "its state file is not verified",
+                   bundle.string(), manifest.format_version);
+    return {};
+  }
+  for (const auto& [name, expected] : manifest.digests) {
+    const fs::path file = bundle / name;
+    auto actual = detail::digest_file(file);
+    if (!actual) return Unexpected(actual.error());
+    if (*actual != expected) {
+      return make_error(Errc::io, "the state file " + file.string() +
+                                      " is damaged: its digest is " + *actual +
+                                      ", the manifest records " + expected);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+void VirtualMachine::Impl::save(fs::path requested, Completion done) {
+  const auto id = reserve(Operation::save, done);
+  if (!id) return;
+  // Everything that can fail without the hypervisor fails here, with the state unchanged.
+  const fs::path bundle = detail::normalize_bundle_path(requested);
+  if (auto supported = engine_->check_save_support(); !supported) {
+    return abandon(*id, in_operation("save", supported.error()));
+  }
+  if (auto writable = detail::check_bundle_target(bundle); !writable) {
+    return abandon(*id, writable.error());
+  }
+  auto staging = detail::make_staging_directory(bundle);
+  if (!staging) return abandon(*id, staging.error());
+  {
+    std::lock_guard lock(mutex_);
+    if (in_flight_ && in_flight_->id == *id) in_flight_->staging = *staging;
+  }
+  detail::Engine* engine = enter(*id);
+  if (engine == nullptr) {
+    detail::remove_staging_directory(*staging);
+    return;
+  }
+  const std::string state_file = engine->state_file_name();
+  try {
+    engine->save(*staging / state_file, [weak = weak_from_this(), id = *id, bundle,
+                                         staging = *staging, state_file](Result<void> result) {
+      if (auto self = weak.lock()) {
+        self->save_written(id, bundle, staging, state_file, std::move(result));
+      } else {
+        detail::remove_staging_directory(staging);
+      }
+    });
+  } catch (const std::exception& e) {
+    detail::remove_staging_directory(*staging);
+    finish(*id, Error(Errc::backend, std::string("save: ") + e.what()));
+  }
+}
+
+void VirtualMachine::Impl::save_written(std::uint64_t id, const fs::path& bundle,
+                                        const fs::path& staging, const std::string& state_file,
+                                        Result<void> result) {
+  bool ours = false;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase(orphaned_staging_, staging);  // the engine answered: we clean up below
+    ours = !closed_ && in_flight_ && in_flight_->id == id;
+    // From here the commit owns the operation: events leave it alone and destruction waits,
+    // so the completion reports whether the bundle really was replaced.
+    if (ours && result) in_flight_->committing = true;
+  }
+  if (!ours || !result) {
+    // Removed before the completion is posted, so a caller who sees the failure also sees no
+    // staging directory.
+    detail::remove_staging_directory(staging);
+    if (ours) finish(id, std::move(result));
+    return;
+  }
+  // The engine hashed the state file while writing it; an engine that cannot (the framework
+  // writes the file itself) costs one read back here.
+  auto digest = engine_->saved_state_digest();
+  Result<std::string> hashed = digest ? Result<std::string>(std::move(*digest))
+                                      : detail::digest_file(staging / state_file);
+  Result<void> committed;
+  if (!hashed) {
+    detail::remove_staging_directory(staging);
+    committed = Unexpected(in_operation("save", hashed.error()));
+  } else {
+    const SnapshotManifest manifest{
+        .format_version = SnapshotManifest::current_format_version,
+        .backend = engine_name_,
+        .config = config_,
+        .state_file = state_file,
+        .created_at = detail::utc_timestamp_now(),
+        .library_version = version_string,
+        .serial_port = serial_port_,
+        .digests = {{state_file, std::move(*hashed)}},
+    };
+    committed = detail::commit_bundle(staging, bundle, manifest);
+  }
+  std::lock_guard lock(mutex_);
+  in_flight_->committing = false;
+  if (closed_) {
+    in_flight_->outcome = std::move(committed);
+    commit_finished_.notify_all();
+    return;
+  }
+  finish_locked(std::move(committed));
+}
+
+void VirtualMachine::Impl::restore(fs::path bundle, Completion done) {
+  const auto id = reserve(Operation::restore, done);
+  if (!id) return;
+  // The manifest is checked against this VM before any hypervisor call, state unchanged.
+  auto manifest = read_snapshot_manifest(bundle);
+  if (!manifest) return abandon(*id, in_operation("restore", manifest.error()));
+  if (auto compatible = detail::check_snapshot_compatible(*manifest, engine_name_, config_,
+                                                                serial_port_);
+      !compatible) {
+    return abandon(*id, compatible.error());
+  }
+  if (auto supported = engine_->check_save_support(); !supported) {
+    return abandon(*id, in_operation("restore", supported.error()));
+  }
+  const fs::path state_file = bundle / manifest->state_file;
+  std::error_code ec;
+  if (!fs::is_regular_file(state_file, ec)) {
+    return abandon(*id, Error(Errc::not_found,
+                              "restore: the state file " + state_file.string() + " does not exist"));
+  }
+  // Verified before the hypervisor starts, so that damaged memory is never run (one read of
+  // the state file; see vmm/snapshot.hpp).
+  if (auto verified = verify_digests(bundle, *manifest); !verified) {
+    return abandon(*id, in_operation("restore", verified.error()));
+  }
+  detail::Engine* engine = enter(*id);
+  if (engine == nullptr) return;
+  try {
+    engine->restore(state_file, result_handler(*id));
+  } catch (const std::exception& e) {
+    finish(*id, Error(Errc::backend, std::string("restore: ") + e.what()));
+  }
+}
+
+}  // namespace vmm

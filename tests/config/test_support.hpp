@@ -1,0 +1,61 @@
+// Helpers for the config tests: the shared temp directory (tests/support) and an assertion that a
+// Result failed with invalid_config naming a field and a value.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+#include "vmm/devices.hpp"
+#include "vmm/error.hpp"
+
+namespace vmm_test {
+
+namespace fs = std::filesystem;
+
+using TempDir = vmm::support::TempDir;
+
+// A disk image with every other field at its default.
+inline vmm::DiskImage disk_at(const fs::path& path) {
+  vmm::DiskImage disk;
+  disk.path = path;
+  return disk;
+}
+
+inline bool running_as_root() { return ::geteuid() == 0; }
+
+// Passes when `result` failed with invalid_config and a message that starts with "<field>: " and
+// contains `value`.
+template <typename R>
+testing::AssertionResult IsInvalid(const R& result, std::string_view field, std::string_view value) {
+  if (result.has_value()) return testing::AssertionFailure() << "succeeded; expected an error on " << field;
+  const auto& error = result.error();
+  const std::string prefix = std::string(field) + ": ";
+  if (error.code() != vmm::Errc::invalid_config)
+    return testing::AssertionFailure() << "code is " << vmm::to_string(error.code()) << ": "
+                                       << error.message();
+  if (error.message().rfind(prefix, 0) != 0)
+    return testing::AssertionFailure() << "message does not start with \"" << prefix
+                                       << "\": " << error.message();
+  if (error.message().find(value) == std::string::npos)
+    return testing::AssertionFailure() << "message does not contain \"" << value
+                                       << "\": " << error.message();
+  return testing::AssertionSuccess();
+}
+
+// Passes when `result` succeeded, printing the error otherwise.
+template <typename R>
+testing::AssertionResult IsOk(const R& result) {
+  if (result.has_value()) return testing::AssertionSuccess();
+  return testing::AssertionFailure() << result.error().to_string();
+}
+
+}  // namespace vmm_test

@@ -1,0 +1,104 @@
+// The shared POSIX helpers of src/runtime/posix.hpp.
+#include "runtime/posix.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "support/temp_dir.hpp"
+#include "vmm/file_descriptor.hpp"
+
+namespace vmm::detail {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(Posix, ErrnoErrorNamesWhatAndTheReason) {
+  const Error error = errno_error(Errc::io, "opening x", ENOENT);
+  EXPECT_EQ(error.code(), Errc::io);
+  EXPECT_EQ(error.message(), "opening x: No such file or directory");
+}
+
+TEST(Posix, WriteAllWritesEverythingAndReportsAClosedReader) {
+  std::array<int, 2> fds{};
+  ASSERT_EQ(::pipe(fds.data()), 0);
+  FileDescriptor read_end(fds[0]);
+  FileDescriptor write_end(fds[1]);
+  ASSERT_TRUE(write_all(write_end.get(), "hello\n"));
+  std::array<char, 16> buffer{};
+  ASSERT_EQ(::read(read_end.get(), buffer.data(), buffer.size()), 6);
+  EXPECT_EQ(std::string(buffer.data(), 6), "hello\n");
+  EXPECT_FALSE(write_all(-1, "x"));
+}
+
+TEST(Posix, QuotedPath) { EXPECT_EQ(quoted("/a b/c"), "\"/a b/c\""); }
+
+TEST(Posix, UnixSocketAddressTakesPathsUpToTheHostLimit) {
+  const std::string longest(host_max_unix_socket_path, 'a');
+  auto address = unix_socket_address(longest);
+  ASSERT_TRUE(address) << address.error().to_string();
+  EXPECT_EQ(address->sun_family, AF_UNIX);
+  EXPECT_EQ(std::string(address->sun_path), longest);
+
+  auto too_long = unix_socket_address(longest + "a");
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code(), Errc::invalid_config);
+  EXPECT_THAT(too_long.error().message(), HasSubstr("longer than a unix socket address allows"));
+  EXPECT_FALSE(unix_socket_address(""));
+  // The portable limit a config may use is never above this host's.
+  EXPECT_LE(max_unix_socket_path, host_max_unix_socket_path);
+}
+
+TEST(Posix, UniqueDirectoriesArePrivateAndDistinct) {
+  support::TempDir dir;
+  auto first = make_unique_directory(dir.path() / "x-", "a test directory");
+  auto second = make_unique_directory(dir.path() / "x-", "a test directory");
+  ASSERT_TRUE(first) << first.error().to_string();
+  ASSERT_TRUE(second) << second.error().to_string();
+  EXPECT_NE(*first, *second);
+  struct stat info {};
+  ASSERT_EQ(::stat(first->c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+  EXPECT_EQ(first->filename().string().rfind("x-", 0), 0u);
+
+  auto missing = make_unique_directory(dir.path() / "no" / "such" / "x-", "a test directory");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Errc::io);
+  EXPECT_THAT(missing.error().message(), HasSubstr("cannot create a test directory in"));
+}
+
+TEST(Posix, JoinOrDetachJoinsFromOutsideAndDetachesFromInside) {
+  bool ran = false;
+  std::thread outside([&] { ran = true; });
+  join_or_detach(outside);
+  EXPECT_TRUE(ran);
+  EXPECT_FALSE(outside.joinable());
+
+  // From its own thread: no self-join (which would throw resource_deadlock_would_occur).
+  std::promise<bool> detached;
+  auto* slot = new std::thread;
+  std::mutex started;
+  std::unique_lock hold(started);
+  *slot = std::thread([&, slot] {
+    std::lock_guard wait(started);
+    join_or_detach(*slot);
+    detached.set_value(!slot->joinable());
+  });
+  hold.unlock();
+  auto result = detached.get_future();
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(result.get());
+  delete slot;
+}
+
+}  // namespace
+}  // namespace vmm::detail
