@@ -167,18 +167,6 @@ std::vector<int> child_qemu_pids() {
   return qemus;
 }
 
-TempDir::TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "vmm-it-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-  fs::remove_all(path_, ec);
-}
-
 VmConfigBuilder guest_config(const GuestAssets& assets, std::string guest_options,
                              std::string_view console) {
   std::string cmdline = "console=" + std::string(console) + " quiet panic=-1";

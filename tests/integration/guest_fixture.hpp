@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "vmm/vmm.hpp"
 
 namespace vmm::testing {
@@ -82,18 +83,8 @@ class StateLog {
 // PIDs of qemu-system processes that are descendants of this process.
 std::vector<int> child_qemu_pids();
 
-// A fresh temporary directory, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// The suite's one temporary-directory class (tests/support).
+using TempDir = vmm::support::TempDir;
 
 // A config for the test guest: 1 vCPU, 256 MiB, the guest options appended to the kernel
 // command line (e.g. "vmm.poweroff_after=3"). The console is the virtio console hvc0, as on

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "guest_fixture.hpp"
+#include "support/wait.hpp"
 
 #if defined(__linux__)  // the QEMU backend runs on Linux only
 
@@ -31,12 +32,7 @@ constexpr auto kEvent = std::chrono::milliseconds(60s);
 // Polls `condition` until true, or for at most kEvent.
 template <typename Condition>
 bool wait_for(Condition condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kEvent;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
+  return vmm::support::wait_until(condition, kEvent);
 }
 
 // Collects what the VM writes to a SerialToFd descriptor (its copy of both consoles), so that
