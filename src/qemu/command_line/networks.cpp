@@ -1,0 +1,62 @@
+// The networks section: a -netdev backend and a virtio-net device per network.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <variant>
+
+#include "qemu/command_line/sections.hpp"
+#include "vmm/format.hpp"
+
+namespace vmm::qemu::sections {
+
+Result<void> add_networks(ArgvBuilder& argv, const VmConfig& config,
+                          const QemuRuntimePaths& paths, MachineType machine) {
+  using nlohmann::json;
+  for (std::size_t i = 0; i < config.networks().size(); ++i) {
+    const auto& network = config.networks()[i];
+    const std::string id = fmt::format("net{}", i);
+    std::optional<std::uint32_t> mtu;
+    if (std::holds_alternative<NatNetwork>(network.attachment)) {
+      // QEMU's user-mode (slirp) network: DHCP gives 10.0.2.15, the host is 10.0.2.2.
+      argv.add("-netdev", fmt::format("user,id={}", id));
+    } else if (const auto* fd = std::get_if<FileHandleNetwork>(&network.attachment)) {
+      if (i >= paths.network_fds.size() || paths.network_fds[i] < 0) {
+        return make_error(Errc::invalid_config,
+                          fmt::format("networks[{}]: no descriptor was prepared for the file "
+                                      "handle network",
+                                      i));
+      }
+      argv.add("-netdev",
+               json{{"type", "dgram"},
+                    {"id", id},
+                    {"local", {{"type", "fd"}, {"str", std::to_string(paths.network_fds[i])}}}}
+                   .dump());
+      mtu = fd->mtu;
+    } else if (const auto* unix_dgram = std::get_if<UnixDatagramNetwork>(&network.attachment)) {
+      if (i >= paths.network_local_sockets.size() || paths.network_local_sockets[i].empty()) {
+        return make_error(Errc::invalid_config,
+                          fmt::format("networks[{}]: no local socket path was prepared for the "
+                                      "unix datagram network",
+                                      i));
+      }
+      // QEMU binds the local path (the peer replies to it) and sends to the peer's path.
+      argv.add("-netdev",
+               json{{"type", "dgram"},
+                    {"id", id},
+                    {"local", {{"type", "unix"}, {"path", paths.network_local_sockets[i].string()}}},
+                    {"remote", {{"type", "unix"}, {"path", unix_dgram->socket.string()}}}}
+                   .dump());
+      mtu = unix_dgram->mtu;
+    } else {
+      return unsupported(fmt::format("networks[{}]: {} networking is not available in the QEMU "
+                                     "backend (use nat, file_handle or unix_datagram)",
+                                     i, network_kind(network.attachment)));
+    }
+    std::string device = fmt::format("{},netdev={},mac={}", virtio("virtio-net", machine), id,
+                                     network.mac.to_string());
+    if (mtu) device += fmt::format(",host_mtu={}", *mtu);
+    argv.add("-device", device);
+  }
+  return {};
+}
+
+}  // namespace vmm::qemu::sections
