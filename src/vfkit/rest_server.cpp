@@ -130,6 +130,12 @@ RestServer::RestServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Result<std::unique_ptr<RestServer>> RestServer::start(const RestEndpoint& endpoint,
                                                       std::shared_ptr<VirtualMachine> vm) {
   auto impl = std::make_unique<Impl>();
+  // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, under which a second server on
+  // a port in use would bind too and share its requests instead of failing.
+  impl->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   install_routes(impl->server, vm);
   if (endpoint.scheme == RestEndpoint::Scheme::unix_socket) {
     auto fd = listen_unix(endpoint.path);
