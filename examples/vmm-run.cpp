@@ -13,6 +13,7 @@
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vfkit.hpp>
 #include <vmm/vfkit_server.hpp>
+#include <vmm/vfkit_vsock.hpp>
 #include <vmm/version.hpp>
 #include <vmm/vmm.hpp>
 
@@ -57,7 +58,7 @@ void print_usage(std::FILE* to) {
              "     virtio-fs,sharedDir=D,mountTag=T  rosetta,mountTag=T  virtio-rng  virtio-balloon\n"
              "     virtio-serial,logFilePath=F|stdio  virtio-vsock[,port=N,socketURL=F,listen|connect]\n"
              "  --restful-uri tcp://HOST:PORT|unix:///PATH|none://  --pidfile F  --log-level debug|info|error\n"
-             "  --timesync vsockPort=N  --ignition F  --cloud-init F,...   (parsed; not run by this build)\n"
+             "  --timesync vsockPort=N  --ignition F  --cloud-init F,...   (parsed; refused at start by this build)\n"
              "vmm flags:\n"
              "  --config FILE        the machine as vmm JSON instead of vfkit's machine flags\n"
              "  --backend auto|qemu|vz  --accel auto|kvm|tcg  (defaults: auto)\n"
@@ -105,7 +106,6 @@ std::optional<std::string> not_runnable(const vmm::vfkit::Settings& s) {
     return "--timesync: setting the guest clock through the guest agent is not in this build";
   if (s.ignition) return "--ignition: serving an ignition file over vsock is not in this build";
   if (!s.cloud_init.empty()) return "--cloud-init: building a NoCloud seed image is not in this build";
-  if (!s.vsock_exposures.empty()) return "virtio-vsock socketURL=: exposing vsock ports is not in this build";
   return std::nullopt;
 }
 
@@ -230,6 +230,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "vmm-run: --no-start needs --restful-uri (nothing could start the VM)\n");
     return 2;
   }
+  if (extras.no_start && !settings.vsock_exposures.empty()) {
+    fmt::print(stderr, "vmm-run: unsupported: virtio-vsock socketURL= with --no-start (ports are exposed at start)\n");
+    return 2;
+  }
   set_log_level(settings.log_level);
   if (settings.pidfile)
     if (auto written = write_pidfile(*settings.pidfile); !written) {
@@ -281,9 +285,25 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "vmm-run: start: {}\n", started.error());
       return 1;
     }
+  // vfkit exposes vsock ports once the VM runs; one that cannot be exposed stops the run.
+  std::vector<std::unique_ptr<vmm::vfkit::VsockBridge>> bridges;
+  bool exposure_failed = false;
+  for (const auto& exposure : settings.vsock_exposures) {
+    auto bridge = vmm::vfkit::VsockBridge::start(exposure, vmm::vfkit::GuestVsock::of(vm));
+    if (!bridge) {
+      fmt::print(stderr, "vmm-run: {}\n", bridge.error());
+      exposure_failed = true;
+      wakeup.notify("a vsock port could not be exposed");
+      break;
+    }
+    fmt::print(stderr, "vmm-run: exposing vsock port {} on {}{}\n", exposure.port, exposure.socket.string(),
+               exposure.listen ? " (listening)" : "");
+    bridges.push_back(std::move(*bridge));
+  }
   const auto why = wakeup.wait(extras.stop_after);
   fmt::print(stderr, "vmm-run: {}\n", why);
   shut_down(*vm);
+  bridges.clear();
   rest.reset();  // the API goes with the VM
-  return vm->state() == vmm::VmState::error ? 1 : 0;
+  return exposure_failed || vm->state() == vmm::VmState::error ? 1 : 0;
 }
