@@ -4,22 +4,19 @@
 
 #include <httplib.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "machine/lifecycle_rules.hpp"
-#include "runtime/posix.hpp"
+#include "vfkit/sockets.hpp"
 
 namespace vmm::vfkit {
 namespace {
 
 using nlohmann::json;
-using detail::Operation;
+using vmm::detail::Operation;
 
 // cpp-httplib 0.11 (Debian 12) binds TCP only; its listening socket is a protected member, so
 // a unix socket bound here is handed to it and served by the same accept loop.
@@ -56,11 +53,11 @@ void finish(httplib::Response& response, std::future<Result<void>> done) {
 
 json state_document(VmState state) {
   return json{{"state", std::string(state_name(state))},
-              {"canStart", detail::allowed_from(Operation::start, state)},
-              {"canPause", detail::allowed_from(Operation::pause, state)},
-              {"canResume", detail::allowed_from(Operation::resume, state)},
-              {"canStop", detail::allowed_from(Operation::request_stop, state)},
-              {"canHardStop", detail::allowed_from(Operation::stop, state)}};
+              {"canStart", vmm::detail::allowed_from(Operation::start, state)},
+              {"canPause", vmm::detail::allowed_from(Operation::pause, state)},
+              {"canResume", vmm::detail::allowed_from(Operation::resume, state)},
+              {"canStop", vmm::detail::allowed_from(Operation::request_stop, state)},
+              {"canHardStop", vmm::detail::allowed_from(Operation::stop, state)}};
 }
 
 void install_routes(Server& server, const std::shared_ptr<VirtualMachine>& vm) {
@@ -96,26 +93,6 @@ void install_routes(Server& server, const std::shared_ptr<VirtualMachine>& vm) {
   bundle_route("/vm/restore", false);
 }
 
-// A listening unix socket at `path`; a socket file left there by an earlier run is replaced.
-Result<int> listen_unix(const std::filesystem::path& path) {
-  auto address = vmm::detail::unix_socket_address(path);
-  if (!address) return std::move(address).error();
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode))
-      return make_error(Errc::invalid_config, "--restful-uri: " + path.string() + " exists and is not a socket");
-    ::unlink(path.c_str());
-  }
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return vmm::detail::errno_error(Errc::io, "socket for " + path.string());
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof(*address)) != 0 || ::listen(fd, 16) != 0) {
-    auto error = vmm::detail::errno_error(Errc::io, "binding the REST socket " + path.string());
-    ::close(fd);
-    return error;
-  }
-  return fd;
-}
-
 }  // namespace
 
 struct RestServer::Impl {
@@ -138,9 +115,9 @@ Result<std::unique_ptr<RestServer>> RestServer::start(const RestEndpoint& endpoi
   });
   install_routes(impl->server, vm);
   if (endpoint.scheme == RestEndpoint::Scheme::unix_socket) {
-    auto fd = listen_unix(endpoint.path);
+    auto fd = detail::listen_unix(endpoint.path, "--restful-uri");
     if (!fd) return std::move(fd).error();
-    impl->server.adopt_listening_socket(*fd);
+    impl->server.adopt_listening_socket(fd->release());  // the server closes it on stop()
     impl->unix_path = endpoint.path;
   } else if (endpoint.scheme == RestEndpoint::Scheme::tcp) {
     const int port = endpoint.port == 0 ? impl->server.bind_to_any_port(endpoint.host)

@@ -3,11 +3,8 @@
 // is written once on shutdown wakes every thread.
 #include "vmm/vfkit_vsock.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
@@ -16,23 +13,19 @@
 #include <vector>
 
 #include "runtime/posix.hpp"
+#include "vfkit/sockets.hpp"
 
 namespace vmm::vfkit {
 
 struct VsockBridge::Impl {
   VsockExposure exposure;
   GuestVsock guest;
-  FileDescriptor listener;            // connect mode: the unix socket at exposure.socket
-  std::array<int, 2> stop{-1, -1};    // written on shutdown; read end polled by every thread
+  FileDescriptor listener;                // connect mode: the unix socket at exposure.socket
+  std::array<FileDescriptor, 2> stop;     // written on shutdown; read end polled by every thread
   std::mutex mutex;
   bool stopping = false;
   std::vector<std::thread> threads;
   Subscription guest_listener;        // listen mode
-
-  ~Impl() {
-    for (int fd : stop)
-      if (fd >= 0) ::close(fd);
-  }
 
   void spawn(std::function<void()> work) {
     std::lock_guard lock(mutex);
@@ -46,7 +39,7 @@ struct VsockBridge::Impl {
     const int fds[2] = {a.get(), b.get()};
     char buffer[16384];
     while (open[0] || open[1]) {
-      pollfd polls[3] = {{stop[0], POLLIN, 0}, {fds[0], static_cast<short>(open[0] ? POLLIN : 0), 0},
+      pollfd polls[3] = {{stop[0].get(), POLLIN, 0}, {fds[0], static_cast<short>(open[0] ? POLLIN : 0), 0},
                          {fds[1], static_cast<short>(open[1] ? POLLIN : 0), 0}};
       if (::poll(polls, 3, -1) < 0) {
         if (errno == EINTR) continue;
@@ -66,23 +59,13 @@ struct VsockBridge::Impl {
     }
   }
 
-  // A unix stream connection to the host's server at exposure.socket.
-  Result<FileDescriptor> connect_host() {
-    auto address = vmm::detail::unix_socket_address(exposure.socket);
-    if (!address) return std::move(address).error();
-    FileDescriptor fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof(*address)) != 0)
-      return vmm::detail::errno_error(Errc::io, "connecting to " + exposure.socket.string());
-    return fd;
-  }
-
   void accept_loop(const std::shared_ptr<Impl>& self) {
     for (;;) {
-      pollfd polls[2] = {{stop[0], POLLIN, 0}, {listener.get(), POLLIN, 0}};
+      pollfd polls[2] = {{stop[0].get(), POLLIN, 0}, {listener.get(), POLLIN, 0}};
       if (::poll(polls, 2, -1) < 0 && errno != EINTR) return;
       if (polls[0].revents) return;
       if (!polls[1].revents) continue;
-      FileDescriptor client(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      auto client = detail::accept_connection(listener.get());
       if (client.get() < 0) continue;
       auto shared_client = std::make_shared<FileDescriptor>(std::move(client));
       guest.connect(exposure.port, [self, shared_client](Result<FileDescriptor> guest_fd) {
@@ -108,14 +91,16 @@ Result<std::unique_ptr<VsockBridge>> VsockBridge::start(const VsockExposure& exp
   auto impl = std::make_shared<Impl>();
   impl->exposure = exposure;
   impl->guest = std::move(guest);
-  if (::pipe2(impl->stop.data(), O_CLOEXEC) != 0) return vmm::detail::errno_error(Errc::io, "a pipe for the vsock bridge");
+  auto stop = detail::make_pipe("a pipe for the vsock bridge");
+  if (!stop) return std::move(stop).error();
+  impl->stop = std::move(*stop);
   const auto what = "virtio-vsock port " + std::to_string(exposure.port) + " on " + exposure.socket.string();
   if (exposure.listen) {
     std::weak_ptr<Impl> weak = impl;
     auto subscription = impl->guest.listen(exposure.port, [weak](FileDescriptor guest_fd) {
       auto self = weak.lock();
       if (!self) return;
-      auto host = self->connect_host();
+      auto host = detail::connect_unix(self->exposure.socket);
       if (!host) return;  // nobody serves the socket: the guest's connection closes
       auto pair = std::make_shared<std::pair<FileDescriptor, FileDescriptor>>(std::move(guest_fd), std::move(*host));
       self->spawn([self, pair] { self->splice(std::move(pair->first), std::move(pair->second)); });
@@ -123,18 +108,9 @@ Result<std::unique_ptr<VsockBridge>> VsockBridge::start(const VsockExposure& exp
     if (!subscription) return Error(subscription.error().code(), what + ": " + subscription.error().message());
     impl->guest_listener = std::move(*subscription);
   } else {
-    auto address = vmm::detail::unix_socket_address(exposure.socket);
-    if (!address) return std::move(address).error();
-    struct stat st {};
-    if (::lstat(exposure.socket.c_str(), &st) == 0) {
-      if (!S_ISSOCK(st.st_mode)) return make_error(Errc::invalid_config, what + ": the path exists and is not a socket");
-      ::unlink(exposure.socket.c_str());
-    }
-    impl->listener = FileDescriptor(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (impl->listener.get() < 0 ||
-        ::bind(impl->listener.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof(*address)) != 0 ||
-        ::listen(impl->listener.get(), 16) != 0)
-      return vmm::detail::errno_error(Errc::io, what);
+    auto listener = detail::listen_unix(exposure.socket, what);
+    if (!listener) return std::move(listener).error();
+    impl->listener = std::move(*listener);
     auto self = impl;
     impl->spawn([self] { self->accept_loop(self); });
   }
@@ -150,7 +126,7 @@ VsockBridge::~VsockBridge() {
     threads.swap(impl_->threads);
   }
   const char wake = 1;
-  (void)::write(impl_->stop[1], &wake, 1);
+  (void)::write(impl_->stop[1].get(), &wake, 1);
   for (auto& thread : threads) thread.join();
   if (!impl_->exposure.listen) {
     impl_->listener.reset();
