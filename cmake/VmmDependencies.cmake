@@ -56,3 +56,20 @@ endif()
 add_library(vmm_xxhash UNKNOWN IMPORTED)
 set_target_properties(vmm_xxhash PROPERTIES IMPORTED_LOCATION "${VMM_XXHASH_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${VMM_XXHASH_INCLUDE_DIR}")
+
+# cpp-httplib (Debian: libcpp-httplib-dev, a compiled library described by pkg-config; Homebrew:
+# cpp-httplib, header-only with a CMake package): vmm-run's vfkit REST API (src/vfkit). Linked
+# privately; a static libvmm names it as vmm::httplib, which vmmConfig.cmake finds the same way.
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(VMM_HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+endif()
+if(TARGET PkgConfig::VMM_HTTPLIB)
+  add_library(vmm_httplib ALIAS PkgConfig::VMM_HTTPLIB)
+else()
+  find_package(httplib CONFIG QUIET)
+  if(NOT TARGET httplib::httplib)
+    message(FATAL_ERROR "cpp-httplib not found: install libcpp-httplib-dev (Debian) or cpp-httplib (Homebrew)")
+  endif()
+  add_library(vmm_httplib ALIAS httplib::httplib)
+endif()

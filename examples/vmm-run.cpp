@@ -1,124 +1,135 @@
-// vmm-run: boots a VM from flags or a JSON config file, streams its console to stdout, and stops
-// it cleanly on Ctrl-C, on SIGTERM or after --stop-after seconds (asking the guest first, then
-// stopping it hard if it does not power off in time).
+// vmm-run: a drop-in for vfkit (crc-org/vfkit). It takes vfkit's command line -- the same flags,
+// bootloaders and --device forms (vmm/vfkit.hpp) -- boots the VM, streams its console to
+// stdout, serves vfkit's REST API (--restful-uri), and exits when the VM stops. Ctrl-C, SIGTERM
+// or --stop-after ask the guest to power off, then stop it hard if it does not.
 //
-//   vmm-run --kernel vmlinuz [--initrd initrd.img] [--cmdline "console=hvc0"] [--cpus N]
-//           [--memory 512MiB] [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]...
-//           [--stop-after SECONDS] [--backend auto|qemu|vz] [--accel auto|kvm|tcg]
-//   vmm-run --config vm.json [--stop-after SECONDS]
-//   vmm-run ... --print-config     (prints the validated config as JSON and exits)
+//   vmm-run --kernel vmlinuz --initrd initrd.img --kernel-cmdline "console=hvc0"
+//           --cpus 2 --memory 1024 --device virtio-blk,path=disk.img --device virtio-net,nat
+//           --restful-uri tcp://localhost:8081
+//   vmm-run --config vm.json [--restful-uri unix:///tmp/vmm.sock]
+//
+// vmm's own flags (vmm_extras below) come on top: --config, --backend, --accel, --stop-after,
+// --no-start, --dry-run, --print-args.
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
+#include <vmm/vfkit.hpp>
+#include <vmm/vfkit_server.hpp>
+#include <vmm/vfkit_vsock.hpp>
+#include <vmm/version.hpp>
 #include <vmm/vmm.hpp>
 
 #include "cli_args.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* default_cmdline = "console=hvc0 panic=-1";  // the virtio console
+// vmm's flags beside vfkit's. A new extra goes here and in apply_extra().
+const vmm::vfkit::ExtraFlag vmm_extras[] = {
+    {"--config", true},  {"--backend", true},   {"--accel", true},       {"--stop-after", true},
+    {"--no-start", false}, {"--dry-run", false}, {"--print-args", false},
+};
 
 void print_usage(std::FILE* to) {
   fmt::print(to,
-             "usage: vmm-run (--kernel FILE [--initrd FILE] [--cmdline TEXT] [--cpus N] "
-             "[--memory SIZE]\n"
-             "                [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]... | --config FILE)\n"
-             "               [--stop-after SECONDS] [--backend auto|qemu|vz] "
-             "[--accel auto|kvm|tcg] [--print-config]\n"
-             "defaults: --cpus 2, --memory 1GiB, no network, console on hvc0 (virtio console) "
-             "streamed to stdout,\n"
-             "          --cmdline \"{}\", --backend auto, --accel auto, runs until the guest "
-             "stops or Ctrl-C\n",
-             default_cmdline);
+             "usage: vmm-run [vfkit flags] [vmm flags]\n"
+             "vfkit flags (as crc-org/vfkit; defaults: --cpus 1, --memory 512 (MiB)):\n"
+             "  --bootloader linux,kernel=F[,initrd=F][,cmdline=\"...\"] | efi,variable-store=F[,create]\n"
+             "  --kernel F --initrd F --kernel-cmdline TEXT      (the legacy linux bootloader)\n"
+             "  -c/--cpus N  -m/--memory MiB  -n/--nested  -d/--device DEVICE (repeatable):\n"
+             "     virtio-blk|nvme|usb-mass-storage,path=F[,readonly][,deviceId=ID]\n"
+             "     virtio-net,nat|fd=N|type=unixgram,path=F,vfkitMagic=off[,mac=MAC]\n"
+             "     virtio-fs,sharedDir=D,mountTag=T  rosetta,mountTag=T  virtio-rng  virtio-balloon\n"
+             "     virtio-serial,logFilePath=F|stdio  virtio-vsock[,port=N,socketURL=F,listen|connect]\n"
+             "  --restful-uri tcp://HOST:PORT|unix:///PATH|none://  --pidfile F  --log-level debug|info|error\n"
+             "  --timesync vsockPort=N  --ignition F  --cloud-init F,...   (parsed; refused at start by this build)\n"
+             "vmm flags:\n"
+             "  --config FILE        the machine as vmm JSON instead of vfkit's machine flags\n"
+             "  --backend auto|qemu|vz  --accel auto|kvm|tcg  (defaults: auto)\n"
+             "  --stop-after SECONDS power the guest off after SECONDS (default: run until it stops)\n"
+             "  --no-start           serve the REST API without starting (for POST /vm/restore)\n"
+             "  --dry-run            print the validated machine as vmm JSON and exit\n"
+             "  --print-args         print the machine as canonical vfkit arguments, one per line\n"
+             "  -h/--help  -v/--version\n"
+             "The guest console (hvc0) is streamed to stdout.\n");
 }
 
-struct Options {
-  vmm::VmConfigBuilder builder = vmm::VmConfig::builder();
+struct Extras {
   std::optional<std::string> config_file;
   std::optional<std::chrono::seconds> stop_after;
   vmm::CreateOptions create;
-  bool print_config = false;
-  bool help = false;
+  bool no_start = false, dry_run = false, print_args = false;
 };
 
-const vmm_examples::FlagSpec flags{
-    {"--kernel", "--initrd", "--cmdline", "--config", "--cpus", "--memory", "--disk", "--share",
-     "--stop-after", "--backend", "--accel"},
-    {"--nat", "--print-config"}};
-
-vmm::Result<Options> parse_options(int argc, char** argv) {
-  auto parsed = vmm_examples::parse_args(flags, argc, argv);
-  if (!parsed) return std::move(parsed).error();
-  Options o;
-  o.help = parsed->help;
-  if (o.help) return o;
-  const auto bad = [](std::string message) {
-    return vmm::make_error(vmm::Errc::invalid_config, std::move(message));
-  };
-  std::optional<std::string> kernel, initrd;
-  std::string cmdline = default_cmdline;
-  for (const auto& [flag, value] : parsed->flags) {
-    if (flag == "--nat") o.builder.nat_network();
-    else if (flag == "--print-config") o.print_config = true;
-    else if (flag == "--kernel") kernel = value;
-    else if (flag == "--initrd") initrd = value;
-    else if (flag == "--cmdline") cmdline = value;
-    else if (flag == "--config") o.config_file = value;
-    else if (flag == "--cpus") {
-      auto cpus = vmm_examples::parse_u32(flag, value, 1);
-      if (!cpus) return std::move(cpus).error();
-      o.builder.cpus(*cpus);
-    } else if (flag == "--memory") {
-      auto size = vmm_examples::parse_size(flag, value);
-      if (!size) return std::move(size).error();
-      o.builder.memory(*size);
-    } else if (flag == "--disk") {
-      const bool read_only = value.size() > 3 && value.ends_with(":ro");
-      o.builder.disk(read_only ? value.substr(0, value.size() - 3) : value, read_only);
-    } else if (flag == "--share") {
-      const auto colon = value.find(':');
-      if (colon == std::string::npos) return bad("--share takes TAG:DIR");
-      o.builder.share(value.substr(0, colon), value.substr(colon + 1));
-    } else if (flag == "--stop-after") {
-      // Up to a year: a bound that keeps the wait's clock arithmetic far from overflow.
-      auto seconds = vmm_examples::parse_number(flag, value, 0, 366ULL * 24 * 3600);
-      if (!seconds) return std::move(seconds).error();
-      o.stop_after = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*seconds));
-    } else if (flag == "--backend") {
-      if (value == "qemu") o.create.backend = vmm::Backend::qemu;
-      else if (value == "vz") o.create.backend = vmm::Backend::virtualization_framework;
-      else if (value != "auto") return bad("--backend takes auto, qemu or vz");
-    } else if (flag == "--accel") {
-      if (value == "kvm") o.create.qemu.acceleration = vmm::Acceleration::kvm;
-      else if (value == "tcg") o.create.qemu.acceleration = vmm::Acceleration::tcg;
-      else if (value != "auto") return bad("--accel takes auto, kvm or tcg");
-    }
+vmm::Result<void> apply_extra(const std::string& flag, const std::string& value, Extras& e) {
+  const auto bad = [](std::string message) { return vmm::make_error(vmm::Errc::invalid_config, std::move(message)); };
+  if (flag == "--config") e.config_file = value;
+  else if (flag == "--no-start") e.no_start = true;
+  else if (flag == "--dry-run") e.dry_run = true;
+  else if (flag == "--print-args") e.print_args = true;
+  else if (flag == "--stop-after") {
+    // Up to a year: a bound that keeps the wait's clock arithmetic far from overflow.
+    auto seconds = vmm_examples::parse_number(flag, value, 0, 366ULL * 24 * 3600);
+    if (!seconds) return std::move(seconds).error();
+    e.stop_after = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*seconds));
+  } else if (flag == "--backend") {
+    if (value == "qemu") e.create.backend = vmm::Backend::qemu;
+    else if (value == "vz") e.create.backend = vmm::Backend::virtualization_framework;
+    else if (value != "auto") return bad("--backend takes auto, qemu or vz, not " + value);
+  } else if (flag == "--accel") {
+    if (value == "kvm") e.create.qemu.acceleration = vmm::Acceleration::kvm;
+    else if (value == "tcg") e.create.qemu.acceleration = vmm::Acceleration::tcg;
+    else if (value != "auto") return bad("--accel takes auto, kvm or tcg, not " + value);
   }
-  if (kernel) o.builder.linux_boot(*kernel, initrd ? std::optional<std::filesystem::path>(*initrd)
-                                                   : std::nullopt, cmdline);
-  if (kernel.has_value() == o.config_file.has_value()) return bad("give either --kernel or --config");
-  return o;
+  return {};
 }
 
-vmm::Result<vmm::VmConfig> load_config(Options& o) {
-  if (!o.config_file) return o.builder.build();
-  return vmm_examples::load_config_file(*o.config_file);
+// What this build parses but cannot run yet: refused before anything starts, never ignored.
+std::optional<std::string> not_runnable(const vmm::vfkit::Settings& s) {
+  if (s.timesync_vsock_port)
+    return "--timesync: setting the guest clock through the guest agent is not in this build";
+  if (s.ignition) return "--ignition: serving an ignition file over vsock is not in this build";
+  if (!s.cloud_init.empty()) return "--cloud-init: building a NoCloud seed image is not in this build";
+  return std::nullopt;
 }
 
-// Why main should wake up: a signal, the VM stopping on its own, or --stop-after.
+vmm::Result<void> write_pidfile(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return vmm::make_error(vmm::Errc::io, "--pidfile: cannot write " + path.string());
+  const auto pid = std::to_string(::getpid());
+  const bool ok = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  ::close(fd);
+  if (!ok) return vmm::make_error(vmm::Errc::io, "--pidfile: cannot write " + path.string());
+  return {};
+}
+
+void set_log_level(std::optional<vmm::vfkit::LogLevel> level) {
+  auto logger = spdlog::stderr_color_mt("vmm");
+  using L = vmm::vfkit::LogLevel;
+  logger->set_level(!level ? spdlog::level::warn
+                    : *level == L::debug ? spdlog::level::debug
+                    : *level == L::info  ? spdlog::level::info
+                                         : spdlog::level::err);
+  vmm::set_logger(logger);
+}
+
+// Why main should wake up: a signal, the VM stopping, or --stop-after.
 class Wakeup {
  public:
   void notify(std::string reason) {
@@ -143,6 +154,21 @@ class Wakeup {
   std::optional<std::string> reason_;
 };
 
+// Asks the guest to power off, then pulls the plug if it has not within 10 s.
+void shut_down(vmm::VirtualMachine& vm) {
+  if (vm.state() != vmm::VmState::running) return;
+  Wakeup stopped;
+  auto on_stop = vm.on_state_change([&stopped](const vmm::StateChange& change) {
+    if (change.to == vmm::VmState::stopped || change.to == vmm::VmState::error) stopped.notify("stopped");
+  });
+  auto requested = vm.request_stop().get();
+  if (!requested) fmt::print(stderr, "vmm-run: request_stop: {}\n", requested.error());
+  if (!requested || stopped.wait(10s) != "stopped") {
+    fmt::print(stderr, "vmm-run: the guest did not power off; stopping it\n");
+    if (auto r = vm.stop().get(); !r) fmt::print(stderr, "vmm-run: stop: {}\n", r.error());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,45 +180,99 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto parsed = parse_options(argc, argv);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = vmm::vfkit::parse_command_line(args, vmm_extras);
+  Extras extras;
+  if (parsed)
+    for (const auto& [flag, value] : parsed->extras)
+      if (auto applied = apply_extra(flag, value, extras); !applied) parsed = std::move(applied).error();
+  if (parsed && !parsed->help && !parsed->version && parsed->config.has_value() == extras.config_file.has_value())
+    parsed = vmm::make_error(vmm::Errc::invalid_config,
+                             extras.config_file ? "--config: give the machine either as vfkit flags or as --config, not both"
+                                                : "no machine: give --bootloader (or --kernel, --initrd and --kernel-cmdline), or --config FILE");
   if (!parsed) {
-    fmt::print(stderr, "vmm-run: {}\n", parsed.error().message());
-    print_usage(stderr);
+    fmt::print(stderr, "vmm-run: {}\n(vmm-run --help shows the flags)\n", parsed.error().message());
     return 2;
   }
-  auto& options = *parsed;
-  if (options.help) {
+  if (parsed->help) {
     print_usage(stdout);
     return 0;
   }
-  auto config = load_config(options);
+  if (parsed->version) {
+    fmt::print("vmm-run version: {}\n", vmm::version_string);
+    return 0;
+  }
+  const auto& settings = parsed->settings;
+  auto config = extras.config_file ? vmm_examples::load_config_file(*extras.config_file)
+                                   : vmm::Result<vmm::VmConfig>(std::move(*parsed->config));
   if (!config) {
     fmt::print(stderr, "vmm-run: {}\n", config.error());
     return 1;
   }
-  if (options.print_config) {
+  if (extras.print_args) {
+    auto list = vmm::vfkit::to_command_line(*config, settings);
+    if (!list) {
+      fmt::print(stderr, "vmm-run: {}\n", list.error());
+      return 1;
+    }
+    for (const auto& arg : *list) fmt::print("{}\n", arg);
+    return 0;
+  }
+  if (extras.dry_run) {
     fmt::print("{}\n", config->to_json());
     return 0;
   }
+  if (auto why = not_runnable(settings)) {
+    fmt::print(stderr, "vmm-run: unsupported: {}\n", *why);
+    return 1;
+  }
+  if (extras.no_start && settings.rest.scheme == vmm::vfkit::RestEndpoint::Scheme::none) {
+    fmt::print(stderr, "vmm-run: --no-start needs --restful-uri (nothing could start the VM)\n");
+    return 2;
+  }
+  if (extras.no_start && !settings.vsock_exposures.empty()) {
+    fmt::print(stderr, "vmm-run: unsupported: virtio-vsock socketURL= with --no-start (ports are exposed at start)\n");
+    return 2;
+  }
+  set_log_level(settings.log_level);
+  if (settings.pidfile)
+    if (auto written = write_pidfile(*settings.pidfile); !written) {
+      fmt::print(stderr, "vmm-run: {}\n", written.error());
+      return 1;
+    }
 
-  options.create.on_console_line = [](std::string_view line) {
+  extras.create.on_console_line = [](std::string_view line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
   };
-  auto created = vmm::VirtualMachine::create(*config, options.create);
+  auto created = vmm::VirtualMachine::create(*config, extras.create);
   if (!created) {
     fmt::print(stderr, "vmm-run: {}\n", created.error());
     return 1;
   }
   auto vm = *created;
 
+  // The VM stopping ends vmm-run, once it has run (a failed restore leaves it stopped and
+  // serving, so that another restore can be tried).
   Wakeup wakeup;
-  auto watch = vm->on_state_change([&wakeup](const vmm::StateChange& change) {
+  std::atomic<bool> has_run{false};
+  auto watch = vm->on_state_change([&](const vmm::StateChange& change) {
     fmt::print(stderr, "vmm-run: {} -> {}{}\n", change.from, change.to,
                change.reason ? fmt::format(" ({})", change.reason->message()) : "");
-    if (change.to == vmm::VmState::stopped || change.to == vmm::VmState::error)
+    if (change.to == vmm::VmState::running || change.to == vmm::VmState::paused) has_run = true;
+    if (change.to == vmm::VmState::error || (change.to == vmm::VmState::stopped && has_run))
       wakeup.notify(fmt::format("the VM is {}", change.to));
   });
+  std::unique_ptr<vmm::vfkit::RestServer> rest;
+  if (settings.rest.scheme != vmm::vfkit::RestEndpoint::Scheme::none) {
+    auto server = vmm::vfkit::RestServer::start(settings.rest, vm);
+    if (!server) {
+      fmt::print(stderr, "vmm-run: {}\n", server.error());
+      return 1;
+    }
+    rest = std::move(*server);
+    fmt::print(stderr, "vmm-run: serving the REST API on {}\n", vmm::vfkit::to_string(settings.rest));
+  }
   std::thread signals([&] {
     int signal_number = 0;
     if (sigwait(&stop_signals, &signal_number) == 0)
@@ -200,26 +280,30 @@ int main(int argc, char** argv) {
   });
   signals.detach();  // blocked in sigwait until a signal; the process exit ends it
 
-  if (auto started = vm->start().get(); !started) {
-    fmt::print(stderr, "vmm-run: start: {}\n", started.error());
-    return 1;
-  }
-  const auto why = wakeup.wait(options.stop_after);
-  fmt::print(stderr, "vmm-run: {}\n", why);
-
-  if (vm->state() == vmm::VmState::running) {
-    // Give the guest a chance to shut down, then pull the plug.
-    Wakeup stopped;
-    auto on_stop = vm->on_state_change([&stopped](const vmm::StateChange& change) {
-      if (change.to == vmm::VmState::stopped || change.to == vmm::VmState::error)
-        stopped.notify("stopped");
-    });
-    auto requested = vm->request_stop().get();
-    if (!requested) fmt::print(stderr, "vmm-run: request_stop: {}\n", requested.error());
-    if (!requested || stopped.wait(10s) != "stopped") {
-      fmt::print(stderr, "vmm-run: the guest did not power off; stopping it\n");
-      if (auto r = vm->stop().get(); !r) fmt::print(stderr, "vmm-run: stop: {}\n", r.error());
+  if (!extras.no_start)
+    if (auto started = vm->start().get(); !started) {
+      fmt::print(stderr, "vmm-run: start: {}\n", started.error());
+      return 1;
     }
+  // vfkit exposes vsock ports once the VM runs; one that cannot be exposed stops the run.
+  std::vector<std::unique_ptr<vmm::vfkit::VsockBridge>> bridges;
+  bool exposure_failed = false;
+  for (const auto& exposure : settings.vsock_exposures) {
+    auto bridge = vmm::vfkit::VsockBridge::start(exposure, vmm::vfkit::GuestVsock::of(vm));
+    if (!bridge) {
+      fmt::print(stderr, "vmm-run: {}\n", bridge.error());
+      exposure_failed = true;
+      wakeup.notify("a vsock port could not be exposed");
+      break;
+    }
+    fmt::print(stderr, "vmm-run: exposing vsock port {} on {}{}\n", exposure.port, exposure.socket.string(),
+               exposure.listen ? " (listening)" : "");
+    bridges.push_back(std::move(*bridge));
   }
-  return vm->state() == vmm::VmState::error ? 1 : 0;
+  const auto why = wakeup.wait(extras.stop_after);
+  fmt::print(stderr, "vmm-run: {}\n", why);
+  shut_down(*vm);
+  bridges.clear();
+  rest.reset();  // the API goes with the VM
+  return exposure_failed || vm->state() == vmm::VmState::error ? 1 : 0;
 }

@@ -9,6 +9,8 @@ packages=(
   libxxhash-dev
   qemu-system-x86 qemu-utils busybox-static cpio gzip
 )
+# vmm-run's vfkit REST API (header-only HTTP server) and the curl its tests drive it with.
+packages+=(libcpp-httplib-dev curl)
 # libFuzzer and the sanitizer runtimes for clang come with this one.
 packages+=(libclang-rt-14-dev)
 

@@ -37,22 +37,57 @@ refuse() {
 k=$tmp/vmlinuz
 printf 'kernel' >"$k"
 
-expect 2 '--cpus: "abc" is not a whole number' vmm-run --kernel "$k" --cpus abc
-expect 2 '--cpus: "-1" is not a whole number' vmm-run --kernel "$k" --cpus -1
-expect 2 '--cpus: "4294967296" is not a whole number' vmm-run --kernel "$k" --cpus 4294967296
-expect 2 '--stop-after: "abc" is not a whole number' vmm-run --kernel "$k" --stop-after abc
-expect 2 '--memory: ' vmm-run --kernel "$k" --memory lots
-expect 2 'unknown flag --frobnicate' vmm-run --kernel "$k" --frobnicate
-expect 2 'unknown flag --frobnicate' vmm-run --frobnicate --kernel "$k"
+# vmm-run takes vfkit's flags; $boot is vfkit's legacy linux bootloader.
+boot=(--kernel "$k" --initrd "$k" --kernel-cmdline "console=hvc0")
+expect 2 '--cpus: "abc" is not a whole number' vmm-run "${boot[@]}" --cpus abc
+expect 2 '--cpus: "-1" is not a whole number' vmm-run "${boot[@]}" --cpus -1
+expect 2 '--cpus: "4294967296" is not a whole number' vmm-run "${boot[@]}" --cpus 4294967296
+expect 2 '--memory: "lots" is not a whole number' vmm-run "${boot[@]}" --memory lots
+expect 2 '--stop-after: "abc" is not a whole number' vmm-run "${boot[@]}" --stop-after abc
+expect 2 'unknown flag --frobnicate' vmm-run "${boot[@]}" --frobnicate
+expect 2 'unknown flag --frobnicate' vmm-run --frobnicate "${boot[@]}"
 expect 2 '--kernel needs a value' vmm-run --kernel
-expect 2 'unexpected argument stray' vmm-run --kernel "$k" stray
-expect 0 'defaults: --cpus 2, --memory 1GiB' vmm-run --help
-expect 0 'console=hvc0 panic=-1' vmm-run --help
+expect 2 'unexpected argument stray' vmm-run "${boot[@]}" stray
+expect 2 'without --kernel-cmdline' vmm-run --kernel "$k" --initrd "$k"
+expect 2 '--bootloader cannot be used with --kernel' vmm-run "${boot[@]}" --bootloader "linux,kernel=$k"
+expect 2 'no bootloader' vmm-run --cpus 2 --dry-run
+expect 2 'no machine' vmm-run --dry-run
+expect 2 'not both' vmm-run "${boot[@]}" --config "$tmp/vm.json"
+expect 2 '--device virtio-gpu' vmm-run "${boot[@]}" --device virtio-gpu,width=800,height=600
+expect 2 '--gui' vmm-run "${boot[@]}" --gui
+expect 2 '--bootloader macos' vmm-run --bootloader macos
+expect 2 'unknown device type virtio-sound' vmm-run "${boot[@]}" --device virtio-sound
+expect 2 '--backend takes auto, qemu or vz, not xen' vmm-run "${boot[@]}" --backend xen
+expect 2 '--accel takes auto, kvm or tcg, not hvf' vmm-run "${boot[@]}" --accel hvf
+expect 2 '--restful-uri: "tcp://localhost": missing port' vmm-run "${boot[@]}" --restful-uri tcp://localhost
+expect 2 '--log-level: unknown log level trace' vmm-run "${boot[@]}" --log-level trace
+expect 2 '--no-start needs --restful-uri' vmm-run "${boot[@]}" --no-start
+expect 0 'defaults: --cpus 1, --memory 512' vmm-run --help
+expect 0 'virtio-vsock[,port=N,socketURL=F,listen|connect]' vmm-run -h
+expect 0 'vmm-run version: ' vmm-run --version
 expect 1 "$tmp: is a directory" vmm-run --config "$tmp"
 printf '{"schema_version": 1,' >"$tmp/broken.json"
 expect 1 "$tmp/broken.json: " vmm-run --config "$tmp/broken.json"
 refuse '[json.exception' vmm-run --config "$tmp/broken.json"
-expect 0 '"cpus": 3' vmm-run --kernel "$k" --cpus 3 --print-config
+# --dry-run prints vmm JSON; --print-args the canonical vfkit arguments, one per line.
+expect 0 '"cpus": 3' vmm-run "${boot[@]}" --cpus 3 --dry-run
+expect 0 '"memory": "512MiB"' vmm-run "${boot[@]}" --dry-run
+vmm_json=$("$bin/vmm-run" "${boot[@]}" --cpus 3 --device virtio-rng --dry-run 2>/dev/null)
+printf '%s\n' "$vmm_json" >"$tmp/vm.json"
+expect 0 '"entropy": true' vmm-run --config "$tmp/vm.json" --dry-run
+expect 0 $'--cpus\n3\n--memory\n512\n--kernel' vmm-run --config "$tmp/vm.json" --print-args
+expect 0 $'--device\nvirtio-rng' vmm-run "${boot[@]}" --device virtio-rng --print-args
+mapfile -t canonical < <("$bin/vmm-run" "${boot[@]}" --cpus 2 --device virtio-rng --restful-uri unix:///tmp/x.sock --print-args)
+expect 0 '"cpus": 2' vmm-run "${canonical[@]}" --dry-run
+"$bin/vmm-run" "${boot[@]}" --device virtio-net,nat --dry-run 2>/dev/null |
+  sed 's/"type": "nat"/"interface": "en0", "type": "bridged"/' >"$tmp/bridged.json"
+expect 1 'vfkit arguments cannot express a bridged network' vmm-run --config "$tmp/bridged.json" --print-args
+# Parsed but not run by this build: refused at start, never ignored.
+expect 1 'unsupported: --timesync' vmm-run "${boot[@]}" --timesync vsockPort=1234
+expect 1 'unsupported: --ignition' vmm-run "${boot[@]}" --ignition "$k"
+expect 1 'unsupported: --cloud-init' vmm-run "${boot[@]}" --cloud-init "$k"
+# --pidfile: vfkit writes the pid (no newline) before the machine starts.
+expect 1 '--pidfile: cannot write /no/such/dir/pid' vmm-run "${boot[@]}" --pidfile /no/such/dir/pid --accel tcg
 
 expect 2 '--cpus: "abc" is not a whole number' snapshot-demo --kernel "$k" --initrd "$k" --cpus abc
 expect 2 '--cpus: "0" is not a whole number' snapshot-demo --kernel "$k" --initrd "$k" --cpus 0

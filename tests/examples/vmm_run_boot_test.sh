@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Boots the test guest with vmm-run, as the README shows, and checks that the guest came up and
+# Boots the test guest with vmm-run and vfkit's legacy kernel flags, as the README shows, and checks that the guest came up and
 # counted (its console reached stdout), that --stop-after stopped it and vmm-run exited 0.
 #   tests/examples/vmm_run_boot_test.sh BIN_DIR GUEST_DIR
 set -uo pipefail
 bin=$1 guest=$2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$bin/vmm-run" --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --memory 256MiB \
-  --accel tcg --stop-after 25 >"$out" 2>&1
+"$bin/vmm-run" --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" \
+  --kernel-cmdline "console=hvc0 panic=-1" --memory 256 --accel tcg --stop-after 25 >"$out" 2>&1
 rc=$?
 fail() { echo "FAIL: $*"; sed 's/^/  | /' "$out"; exit 1; }
 [ "$rc" -eq 0 ] || fail "vmm-run exited $rc"
