@@ -56,3 +56,12 @@ endif()
 add_library(vmm_xxhash UNKNOWN IMPORTED)
 set_target_properties(vmm_xxhash PROPERTIES IMPORTED_LOCATION "${VMM_XXHASH_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${VMM_XXHASH_INCLUDE_DIR}")
+
+# Images and disks (src/images, src/disks): libcurl for downloads, libarchive for cloud-init
+# seed ISOs, OpenSSL's libcrypto for digests (CommonCrypto on Apple). Debian: libcurl4-openssl-dev
+# libarchive-dev libssl-dev; macOS: the system curl, Homebrew's libarchive.
+find_package(CURL REQUIRED)
+find_package(LibArchive REQUIRED)
+if(NOT APPLE)
+  find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+endif()
