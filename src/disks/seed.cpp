@@ -1,5 +1,6 @@
 // cloud-init NoCloud seeds: an ISO 9660 volume labelled "cidata" (libarchive's ISO writer,
-// Rock Ridge and Joliet names) holding user-data, meta-data and optionally network-config.
+// Rock Ridge and Joliet names; ISO 9660 stores the label upper case, "CIDATA", which cloud-init
+// accepts as well) holding user-data, meta-data and optionally network-config.
 #include <archive.h>
 #include <archive_entry.h>
 #include <unistd.h>

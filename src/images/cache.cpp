@@ -1,6 +1,7 @@
-// The image cache. One directory per URL: files/<key>/ with the verified file, entry.json (URL,
-// digest, size, mtime, last use), the lock that makes processes download it once, the partial
-// download a later attempt resumes, and disk.raw when a qcow2 was converted.
+// The image cache. One directory per URL: files/<key>/ with the verified file, .entry.json (URL,
+// digest, size, mtime, last use), the .lock that makes processes download it once, the partial
+// download a later attempt resumes, and .converted.raw when a qcow2 was converted. The cache's
+// own files start with '.', the downloaded one never does.
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,10 +22,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using vmm::detail::quoted;
 
-constexpr const char* entry_file = "entry.json";
-constexpr const char* raw_file = "disk.raw";
-constexpr const char* partial_file = "download.part";
-constexpr const char* lock_file = "lock";
+constexpr const char* entry_file = ".entry.json";
+constexpr const char* raw_file = ".converted.raw";
+constexpr const char* partial_file = ".download.part";
+constexpr const char* lock_file = ".lock";
 
 struct Entry {
   std::string url;
@@ -53,10 +54,7 @@ std::string local_name(const Asset& asset) {
   for (char& c : name) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')) c = '_';
   }
-  if (name.empty() || name == "." || name == ".." || name == entry_file || name == raw_file ||
-      name == partial_file || name == lock_file) {
-    name = "file-" + name;
-  }
+  if (name.empty() || name.front() == '.') name = "file" + name;
   return name;
 }
 
@@ -163,7 +161,14 @@ Result<fs::path> ImageCache::fetch(const Asset& asset, const DownloadOptions& op
   if (!expected) return std::move(expected).error();
 
   const fs::path partial = dir / partial_file;
-  if (auto got = download(asset.url, partial, options); !got) return std::move(got).error();
+  if (auto got = download(asset.url, partial, options); !got) {
+    // A partial download stays for the next attempt to resume, unless there is nothing to resume.
+    std::error_code size_ec;
+    if (got.error().code() == Errc::not_found || fs::file_size(partial, size_ec) == 0) {
+      remove_entry_files(dir);
+    }
+    return std::move(got).error();
+  }
   auto actual = file_digest(partial, expected->algorithm);
   if (!actual) return std::move(actual).error();
   if (*actual != expected->digest) {
