@@ -6,11 +6,14 @@
 //           [--memory 512MiB] [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]...
 //           [--stop-after SECONDS] [--backend auto|qemu|vz] [--accel auto|kvm|tcg]
 //   vmm-run --config vm.json [--stop-after SECONDS]
+//   vmm-run --image NAME[:ARCH] [--user-data FILE] [--image-catalog FILE]... [--image-cache DIR]
+//           [other flags as with --kernel]   (downloads, verifies, caches and clones the image)
 //   vmm-run ... --print-config     (prints the validated config as JSON and exits)
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
 #include "cli_args.hpp"
+#include "image_run.hpp"
 
 #include <signal.h>
 
@@ -24,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 namespace {
 
@@ -38,6 +42,8 @@ void print_usage(std::FILE* to) {
              "                [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]... | --config FILE)\n"
              "               [--stop-after SECONDS] [--backend auto|qemu|vz] "
              "[--accel auto|kvm|tcg] [--print-config]\n"
+             "       vmm-run --image NAME[:ARCH] [--user-data FILE] [--image-catalog FILE]... "
+             "[--image-cache DIR] [flags as above]\n"
              "defaults: --cpus 2, --memory 1GiB, no network, console on hvc0 (virtio console) "
              "streamed to stdout,\n"
              "          --cmdline \"{}\", --backend auto, --accel auto, runs until the guest "
@@ -52,11 +58,14 @@ struct Options {
   vmm::CreateOptions create;
   bool print_config = false;
   bool help = false;
+  vmm_examples::ImageRequest image;  // --image and its companions
+  vmm_examples::ImageRun image_run;  // this run's clone and seed, removed at exit
 };
 
 const vmm_examples::FlagSpec flags{
     {"--kernel", "--initrd", "--cmdline", "--config", "--cpus", "--memory", "--disk", "--share",
-     "--stop-after", "--backend", "--accel"},
+     "--stop-after", "--backend", "--accel", "--image", "--user-data", "--image-catalog",
+     "--image-cache"},
     {"--nat", "--print-config"}};
 
 vmm::Result<Options> parse_options(int argc, char** argv) {
@@ -70,12 +79,17 @@ vmm::Result<Options> parse_options(int argc, char** argv) {
   };
   std::optional<std::string> kernel, initrd;
   std::string cmdline = default_cmdline;
+  bool cmdline_given = false;
   for (const auto& [flag, value] : parsed->flags) {
+    if (vmm_examples::take_image_flag(o.image, flag, value)) continue;
     if (flag == "--nat") o.builder.nat_network();
     else if (flag == "--print-config") o.print_config = true;
     else if (flag == "--kernel") kernel = value;
     else if (flag == "--initrd") initrd = value;
-    else if (flag == "--cmdline") cmdline = value;
+    else if (flag == "--cmdline") {
+      cmdline = value;
+      cmdline_given = true;
+    }
     else if (flag == "--config") o.config_file = value;
     else if (flag == "--cpus") {
       auto cpus = vmm_examples::parse_u32(flag, value, 1);
@@ -109,6 +123,15 @@ vmm::Result<Options> parse_options(int argc, char** argv) {
   }
   if (kernel) o.builder.linux_boot(*kernel, initrd ? std::optional<std::filesystem::path>(*initrd)
                                                    : std::nullopt, cmdline);
+  if (o.image.spec) {
+    if (kernel || o.config_file) return bad("give one of --kernel, --config or --image");
+    auto run = vmm_examples::prepare_image_run(o.image, o.builder,
+                                               cmdline_given ? std::optional(cmdline) : std::nullopt);
+    if (!run) return std::move(run).error();
+    o.image_run.directory_ = std::exchange(run->directory_, {});
+    return o;
+  }
+  if (o.image.user_data) return bad("--user-data goes with --image");
   if (kernel.has_value() == o.config_file.has_value()) return bad("give either --kernel or --config");
   return o;
 }
