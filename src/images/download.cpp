@@ -32,6 +32,11 @@ struct Attempt {
   CURL* easy = nullptr;
   bool first_write = true;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // The idle timeout, kept here: curl's low-speed limit averages over seconds, so a transfer
+  // that stops after a fast start would run on for a long time.
+  curl_off_t last_now = -1;
+  std::chrono::steady_clock::time_point last_byte = started;
+  bool idle = false;
 };
 
 std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
@@ -51,6 +56,14 @@ std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user
 int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
   auto* attempt = static_cast<Attempt*>(user);
   if (attempt->options.cancel != nullptr && attempt->options.cancel->load()) return 1;
+  const auto clock = std::chrono::steady_clock::now();
+  if (now != attempt->last_now) {
+    attempt->last_now = now;
+    attempt->last_byte = clock;
+  } else if (clock - attempt->last_byte > attempt->options.idle_timeout) {
+    attempt->idle = true;
+    return 1;
+  }
   if (attempt->options.progress) {
     Progress progress;
     progress.url = attempt->url;
@@ -76,7 +89,6 @@ Outcome perform(Attempt& attempt) {
   char reason[CURL_ERROR_SIZE] = {};
   CURL* e = easy.get();
   const auto ms = [](std::chrono::milliseconds d) { return static_cast<long>(d.count()); };
-  const long idle_seconds = std::max(1L, ms(attempt.options.idle_timeout) / 1000);
   curl_easy_setopt(e, CURLOPT_URL, attempt.url.c_str());
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, reason);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -88,9 +100,6 @@ Outcome perform(Attempt& attempt) {
 #endif
   curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms(attempt.options.connect_timeout));
-  // Idle: below 1 byte/s for idle_seconds ends the transfer.
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, idle_seconds);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "vmm-images/1");
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &attempt);
@@ -103,6 +112,11 @@ Outcome perform(Attempt& attempt) {
   const CURLcode code = curl_easy_perform(e);
   if (code == CURLE_OK) return {Result<void>(), false};
   const std::string what = "GET " + attempt.url;
+  if (code == CURLE_ABORTED_BY_CALLBACK && attempt.idle) {
+    return {Error(Errc::timeout, what + ": no data for " +
+                                     std::to_string(attempt.options.idle_timeout.count()) + " ms"),
+            true};
+  }
   if (code == CURLE_ABORTED_BY_CALLBACK) return {Error(Errc::cancelled, what + ": cancelled"), false};
   if (code == CURLE_HTTP_RETURNED_ERROR) {
     long status = 0;

@@ -235,6 +235,29 @@ TEST_F(CacheTest, PruneRemovesUnusedEntries) {
   EXPECT_EQ(server_.requests("/img/disk.raw"), 2);
 }
 
+TEST_F(CacheTest, FollowsRedirects) {
+  server_.redirect("/moved/disk.raw", "/img/disk.raw");
+  auto fetched = cache_.fetch(asset_for(server_, "/moved/disk.raw"));
+  ASSERT_TRUE(fetched) << fetched.error().to_string();
+  EXPECT_EQ(read(*fetched), body_);
+  EXPECT_EQ(server_.requests("/moved/disk.raw"), 1);
+  EXPECT_EQ(server_.requests("/img/disk.raw"), 1);
+}
+
+TEST_F(CacheTest, IdleTimeoutEndsAStalledTransferWhichThenResumes) {
+  // 1 s without a byte fails the transfer; the retry resumes after what had arrived.
+  const std::size_t part = 512 * 1024;
+  server_.stall("/img/disk.raw", part, 4);
+  DownloadOptions options;
+  options.idle_timeout = std::chrono::seconds(1);
+  auto fetched = cache_.fetch(asset_for(server_, "/img/disk.raw"), options);
+  ASSERT_TRUE(fetched) << fetched.error().to_string();
+  EXPECT_EQ(read(*fetched), body_);
+  const auto ranges = server_.ranges("/img/disk.raw");
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[1], "bytes=" + std::to_string(part) + "-");  // broken off, then resumed
+}
+
 TEST(Download, UnreachableServerIsAnError) {
   support::TempDir dir;
   DownloadOptions options;

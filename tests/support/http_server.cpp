@@ -4,6 +4,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <optional>
+#include <thread>
 
 namespace vmm::support {
 
@@ -12,9 +14,18 @@ HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
     std::string body;
     bool found = false;
     Cut cut;
+    std::optional<std::pair<std::size_t, int>> stall;
     {
       std::lock_guard lock(mutex_);
       seen_[request.path].push_back(request.get_header_value("Range"));
+      if (auto it = redirects_.find(request.path); it != redirects_.end()) {
+        response.set_redirect(url(it->second), 302);
+        return;
+      }
+      if (auto it = stalls_.find(request.path); it != stalls_.end()) {
+        stall = it->second;
+        stalls_.erase(it);
+      }
       if (auto it = files_.find(request.path); it != files_.end()) {
         body = it->second;
         found = true;
@@ -28,6 +39,19 @@ HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
     if (!found) {
       response.status = 404;
       response.set_content("not found", "text/plain");
+      return;
+    }
+    if (stall) {
+      auto shared = std::make_shared<std::string>(std::move(body));
+      const auto [after, seconds] = *stall;
+      response.set_content_provider(
+          shared->size(), "application/octet-stream",
+          [shared, after = after, seconds = seconds](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+            if (offset == after) std::this_thread::sleep_for(std::chrono::seconds(seconds));
+            const std::size_t end = offset < after ? after : shared->size();
+            sink.write(shared->data() + offset, end - offset);
+            return true;
+          });
       return;
     }
     if (cut.times > 0) {
@@ -62,6 +86,16 @@ HttpServer::~HttpServer() {
 void HttpServer::serve(const std::string& path, std::string body) {
   std::lock_guard lock(mutex_);
   files_[path] = std::move(body);
+}
+
+void HttpServer::redirect(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mutex_);
+  redirects_[from] = to;
+}
+
+void HttpServer::stall(const std::string& path, std::size_t after, int seconds) {
+  std::lock_guard lock(mutex_);
+  stalls_[path] = {after, seconds};
 }
 
 void HttpServer::cut(const std::string& path, std::size_t after, int times) {

@@ -29,6 +29,10 @@ class HttpServer {
   void serve(const std::string& path, std::string body);
   // The next `times` requests for `path` without a Range send `after` bytes and drop the connection.
   void cut(const std::string& path, std::size_t after, int times = 1);
+  // GET `from` answers 302 with Location: `to` (a path on this server).
+  void redirect(const std::string& from, const std::string& to);
+  // The next request for `path` sends `after` bytes, then nothing for `seconds` before the rest.
+  void stall(const std::string& path, std::size_t after, int seconds);
   std::string url(std::string_view path) const;
   int requests(const std::string& path) const;
   // The Range header of every request for `path` ("" when none), in order.
@@ -45,6 +49,8 @@ class HttpServer {
   mutable std::mutex mutex_;
   std::map<std::string, std::string> files_;
   std::map<std::string, Cut> cuts_;
+  std::map<std::string, std::string> redirects_;
+  std::map<std::string, std::pair<std::size_t, int>> stalls_;
   std::map<std::string, std::vector<std::string>> seen_;
 };
 
