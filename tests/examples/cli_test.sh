@@ -38,6 +38,11 @@ k=$tmp/vmlinuz
 printf 'kernel' >"$k"
 
 expect 2 '--cpus: "abc" is not a whole number' vmm-run --kernel "$k" --cpus abc
+# --image (issue 12): one boot source, --user-data only with an image, an unknown image named.
+expect 2 'give one of --kernel, --config or --image' vmm-run --kernel "$k" --image debian-12
+expect 2 '--user-data goes with --image' vmm-run --kernel "$k" --user-data "$k"
+expect 2 'no image "no-such-image" for x86_64 in the catalog; it has: debian-12:x86_64' \
+  vmm-run --image no-such-image:x86_64 --image-cache "$tmp/cache"
 expect 2 '--cpus: "-1" is not a whole number' vmm-run --kernel "$k" --cpus -1
 expect 2 '--cpus: "4294967296" is not a whole number' vmm-run --kernel "$k" --cpus 4294967296
 expect 2 '--stop-after: "abc" is not a whole number' vmm-run --kernel "$k" --stop-after abc
