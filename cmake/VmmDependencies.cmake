@@ -73,3 +73,11 @@ else()
   endif()
   add_library(vmm_httplib ALIAS httplib::httplib)
 endif()
+# Images and disks (src/images, src/disks): libcurl for downloads, libarchive for cloud-init
+# seed ISOs, OpenSSL's libcrypto for digests (CommonCrypto on Apple). Debian: libcurl4-openssl-dev
+# libarchive-dev libssl-dev; macOS: the system curl, Homebrew's libarchive.
+find_package(CURL REQUIRED)
+find_package(LibArchive REQUIRED)
+if(NOT APPLE)
+  find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+endif()

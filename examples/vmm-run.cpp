@@ -18,6 +18,7 @@
 #include <vmm/vmm.hpp>
 
 #include "cli_args.hpp"
+#include "image_run.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -46,6 +47,49 @@ const vmm::vfkit::ExtraFlag vmm_extras[] = {
     {"--no-start", false}, {"--dry-run", false}, {"--print-args", false},
 };
 
+// --image and its companions are taken out of the command line before vfkit's grammar reads it
+// (the image supplies the bootloader that grammar requires), in both "--flag VALUE" and
+// "--flag=VALUE" forms.
+const std::string_view image_flags[] = {"--image", "--user-data", "--image-cmdline",
+                                        "--image-catalog", "--image-cache"};
+
+struct ImageFlags {
+  vmm_examples::ImageRequest request;
+  std::optional<std::string> cmdline;
+};
+
+vmm::Result<ImageFlags> take_image_flags(std::vector<std::string>& args) {
+  ImageFlags taken;
+  std::vector<std::string> kept;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    std::optional<std::string_view> flag;
+    std::optional<std::string> value;
+    for (const auto candidate : image_flags) {
+      if (arg == candidate) {
+        flag = candidate;
+        if (i + 1 >= args.size()) {
+          return vmm::make_error(vmm::Errc::invalid_config, std::string(candidate) + " needs a value");
+        }
+        value = args[++i];
+      } else if (arg.size() > candidate.size() && arg.compare(0, candidate.size(), candidate) == 0 &&
+                 arg[candidate.size()] == '=') {
+        flag = candidate;
+        value = arg.substr(candidate.size() + 1);
+      }
+      if (flag) break;
+    }
+    if (!flag) {
+      kept.push_back(arg);
+      continue;
+    }
+    if (*flag == "--image-cmdline") taken.cmdline = *value;
+    else vmm_examples::take_image_flag(taken.request, *flag, *value);
+  }
+  args = std::move(kept);
+  return taken;
+}
+
 void print_usage(std::FILE* to) {
   fmt::print(to,
              "usage: vmm-run [vfkit flags] [vmm flags]\n"
@@ -58,7 +102,8 @@ void print_usage(std::FILE* to) {
              "     virtio-fs,sharedDir=D,mountTag=T  rosetta,mountTag=T  virtio-rng  virtio-balloon\n"
              "     virtio-serial,logFilePath=F|stdio  virtio-vsock[,port=N,socketURL=F,listen|connect]\n"
              "  --restful-uri tcp://HOST:PORT|unix:///PATH|none://  --pidfile F  --log-level debug|info|error\n"
-             "  --timesync vsockPort=N  --ignition F  --cloud-init F,...   (parsed; refused at start by this build)\n"
+             "  --cloud-init F,...   (user-data, meta-data, network-config: a NoCloud seed, attached read-only)\n"
+             "  --timesync vsockPort=N  --ignition F   (parsed; refused at start by this build)\n"
              "vmm flags:\n"
              "  --config FILE        the machine as vmm JSON instead of vfkit's machine flags\n"
              "  --backend auto|qemu|vz  --accel auto|kvm|tcg  (defaults: auto)\n"
@@ -66,6 +111,9 @@ void print_usage(std::FILE* to) {
              "  --no-start           serve the REST API without starting (for POST /vm/restore)\n"
              "  --dry-run            print the validated machine as vmm JSON and exit\n"
              "  --print-args         print the machine as canonical vfkit arguments, one per line\n"
+             "  --image NAME[:ARCH]  download, verify, cache and clone a catalog image and boot it\n"
+             "                       (instead of a bootloader; with --user-data FILE (a NoCloud seed),\n"
+             "                       --image-cmdline TEXT, --image-catalog FILE..., --image-cache DIR)\n"
              "  -h/--help  -v/--version\n"
              "The guest console (hvc0) is streamed to stdout.\n");
 }
@@ -105,7 +153,6 @@ std::optional<std::string> not_runnable(const vmm::vfkit::Settings& s) {
   if (s.timesync_vsock_port)
     return "--timesync: setting the guest clock through the guest agent is not in this build";
   if (s.ignition) return "--ignition: serving an ignition file over vsock is not in this build";
-  if (!s.cloud_init.empty()) return "--cloud-init: building a NoCloud seed image is not in this build";
   return std::nullopt;
 }
 
@@ -180,12 +227,73 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  auto parsed = vmm::vfkit::parse_command_line(args, vmm_extras);
+  std::vector<std::string> args(argv + 1, argv + argc);
   Extras extras;
-  if (parsed)
-    for (const auto& [flag, value] : parsed->extras)
-      if (auto applied = apply_extra(flag, value, extras); !applied) parsed = std::move(applied).error();
+  const auto parse = [&] {
+    extras = Extras{};
+    auto result = vmm::vfkit::parse_command_line(args, vmm_extras);
+    if (result)
+      for (const auto& [flag, value] : result->extras)
+        if (auto applied = apply_extra(flag, value, extras); !applied) result = std::move(applied).error();
+    return result;
+  };
+  auto image = take_image_flags(args);
+  if (!image) {
+    fmt::print(stderr, "vmm-run: {}\n(vmm-run --help shows the flags)\n", image.error().message());
+    return 2;
+  }
+  const auto names_machine = [&] {
+    for (const auto& arg : args)
+      for (const std::string_view flag : {"--config", "--bootloader", "--kernel"})
+        if (arg == flag || arg.rfind(std::string(flag) + "=", 0) == 0) return true;
+    return false;
+  };
+  if (!image->request.spec && (image->request.user_data || image->cmdline)) {
+    fmt::print(stderr, "vmm-run: --user-data and --image-cmdline go with --image\n");
+    return 2;
+  }
+  if (image->request.spec && names_machine()) {
+    fmt::print(stderr, "vmm-run: --image: give the machine as --image, a bootloader or --config, only one\n");
+    return 2;
+  }
+  // --image and --cloud-init become vfkit arguments (a bootloader, disks, a seed device) for
+  // files made in this run's directory, removed when vmm-run ends.
+  vmm_examples::ImageRun run_files;
+  const auto run_directory = [&]() -> vmm::Result<void> {
+    if (!run_files.directory_.empty()) return {};
+    auto made = vmm_examples::make_run_directory();
+    if (!made) return std::move(made).error();
+    run_files = std::move(*made);
+    return {};
+  };
+  if (image->request.spec) {
+    auto image_args = run_directory().and_then([&] {
+      return vmm_examples::prepare_image_args(image->request, image->cmdline, run_files);
+    });
+    if (!image_args) {
+      fmt::print(stderr, "vmm-run: {}\n", image_args.error().message());
+      return image_args.error().code() == vmm::Errc::not_found ? 2 : 1;
+    }
+    args.insert(args.end(), image_args->begin(), image_args->end());
+  }
+  auto parsed = parse();
+  if (parsed && !parsed->help && !parsed->version && !parsed->settings.cloud_init.empty()) {
+    auto device = run_directory().and_then(
+        [&] { return vmm_examples::cloud_init_device(parsed->settings.cloud_init, run_files); });
+    if (!device) {
+      fmt::print(stderr, "vmm-run: {}\n", device.error().message());
+      return 1;
+    }
+    // The seed is a device now: read the flags again without --cloud-init.
+    std::vector<std::string> kept;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--cloud-init") ++i;
+      else if (args[i].rfind("--cloud-init=", 0) != 0) kept.push_back(args[i]);
+    }
+    args = std::move(kept);
+    args.insert(args.end(), {"--device", *device});
+    parsed = parse();
+  }
   if (parsed && !parsed->help && !parsed->version && parsed->config.has_value() == extras.config_file.has_value())
     parsed = vmm::make_error(vmm::Errc::invalid_config,
                              extras.config_file ? "--config: give the machine either as vfkit flags or as --config, not both"

@@ -29,6 +29,7 @@ modules=(
 	virtio_mmio virtio_blk failover net_failover virtio_net fuse virtiofs
 	virtio_console virtio_rng virtio_balloon button evdev
 	vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+	cdrom isofs
 )
 
 log() { printf 'guest-assets: %s\n' "$*" >&2; }

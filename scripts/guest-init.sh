@@ -8,6 +8,7 @@
 #   VMM-DISK-WRITTEN vda     once, after vmm.write_vda= wrote and flushed its text
 #   VMM-DISK-WRITE-FAILED vda  instead, when that write failed (e.g. a read-only disk)
 #   VMM-INPUT <line>         per line of host input, with vmm.echo_input=1
+#   VMM-CIDATA <line>        per line of user-data on a cloud-init seed ISO, with vmm.cidata=1
 #   VMM-GUEST-READY          once, after the above
 #   VMM-COUNTER <i>          i = 0, 1, 2, ... one line per interval, forever
 # Kernel command line options:
@@ -16,6 +17,7 @@
 #   vmm.panic_after=N        kernel panic (sysrq c) right after N counter lines
 #   vmm.write_vda=TEXT       write TEXT and a newline at the start of /dev/vda, then flush it
 #   vmm.echo_input=1         answer each line read from the console with VMM-INPUT <line>
+#   vmm.cidata=1             mount the first ISO 9660 disk (a NoCloud seed) and print user-data
 # Everything goes to /dev/console, which is whichever console the kernel was
 # booted with (console=ttyS0 or console=hvc0).
 # An ACPI power button event (QEMU `system_powerdown`) runs `poweroff -f`.
@@ -101,6 +103,19 @@ fi
 if [ -r /sys/class/net/eth0/address ]; then
 	echo "VMM-NET eth0 $(cat /sys/class/net/eth0/address)"
 fi
+# cloud-init NoCloud seed: the first virtio disk that mounts as ISO 9660 (isofs module).
+case " $cmdline " in
+*" vmm.cidata=1 "*)
+	mkdir -p /mnt/cidata
+	for dev in /dev/vd?; do
+		if mount -t iso9660 -o ro "$dev" /mnt/cidata 2>/dev/null; then
+			while IFS= read -r line; do echo "VMM-CIDATA $line"; done </mnt/cidata/user-data
+			umount /mnt/cidata
+			break
+		fi
+	done
+	;;
+esac
 echo "VMM-GUEST-READY"
 
 # Called after every counter line (and once before the first, so that

@@ -13,6 +13,9 @@ packages=(
 packages+=(libcpp-httplib-dev curl)
 # libFuzzer and the sanitizer runtimes for clang come with this one.
 packages+=(libclang-rt-14-dev)
+# Images and disks: downloads, seed ISOs, digests; a test HTTP server; a reflink filesystem
+# (XFS) for the clone tests.
+packages+=(libcurl4-openssl-dev libarchive-dev libssl-dev libcpp-httplib-dev xfsprogs)
 
 echo "== packages ==" >&2
 missing=()

@@ -46,6 +46,13 @@ expect 2 '--memory: "lots" is not a whole number' vmm-run "${boot[@]}" --memory 
 expect 2 '--stop-after: "abc" is not a whole number' vmm-run "${boot[@]}" --stop-after abc
 expect 2 'unknown flag --frobnicate' vmm-run "${boot[@]}" --frobnicate
 expect 2 'unknown flag --frobnicate' vmm-run --frobnicate "${boot[@]}"
+# --image (issue 12): one boot source, --user-data only with an image, an unknown image named.
+expect 2 'give the machine as --image, a bootloader or --config, only one' vmm-run "${boot[@]}" --image debian-12
+expect 2 '--user-data and --image-cmdline go with --image' vmm-run "${boot[@]}" --user-data "$k"
+expect 2 '--image needs a value' vmm-run --image
+expect 2 'no image "no-such-image" for x86_64 in the catalog; it has: debian-12:x86_64' \
+  vmm-run --image no-such-image:x86_64 --image-cache "$tmp/cache"
+expect 1 '--cloud-init: ' vmm-run "${boot[@]}" --cloud-init "$tmp/no-such/user-data"
 expect 2 '--kernel needs a value' vmm-run --kernel
 expect 2 'unexpected argument stray' vmm-run "${boot[@]}" stray
 expect 2 'without --kernel-cmdline' vmm-run --kernel "$k" --initrd "$k"

@@ -141,6 +141,36 @@ CONSOLE = ["Linux version 6.1.0-28-cloud-amd64\r\n[    0.000000] Command line: c
            "\r\r\n\n\r"]
 
 
+SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+SHA512 = ("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+          "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
+# fuzz_image_manifest's first byte picks the kind: 0 sha256sums, 1 sha512sums, 2 fedora_checksum.
+IMAGE_MANIFESTS = [
+    ("gnu", b"\x00" + f"{SHA256}  disk.img\n{SHA256.upper()} *kernel\n# comment\n".encode()),
+    ("sha512", b"\x01" + f"{SHA512}  debian-12-genericcloud-amd64.qcow2\r\n".encode()),
+    ("fedora", b"\x02" + ("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+                          f"# f.qcow2: 491716608 bytes\nSHA256 (f.qcow2) = {SHA256}\n"
+                          "-----BEGIN PGP SIGNATURE-----\n\niQIz\n-----END PGP SIGNATURE-----\n").encode()),
+    ("bad_length", b"\x00" + f"{SHA256[1:]}  x\n".encode()),
+]
+
+
+def image_catalog_seeds():
+    asset = {"url": "https://example.org/a/disk.qcow2",
+             "checksums": {"url": "https://example.org/a/SHA256SUMS", "kind": "sha256sums"}}
+    linux = {"name": "guest", "arch": "x86_64", "boot": "linux", "description": "d",
+             "command_line": "console=hvc0",
+             "kernel": {"url": "http://127.0.0.1:8080/vmlinuz",
+                        "checksums": {"url": "http://127.0.0.1:8080/SUMS", "kind": "sha512sums", "file": "k"}},
+             "initrd": {"url": "http://127.0.0.1:8080/initrd.img",
+                        "checksums": {"url": "http://127.0.0.1:8080/CHECKSUM", "kind": "fedora_checksum"}},
+             "disk": dict(asset, format="raw")}
+    efi = {"name": "debian-12", "arch": "arm64", "boot": "efi", "disk": dict(asset, format="qcow2")}
+    yield "both", {"schema_version": 1, "images": [linux, efi]}
+    yield "empty", {"schema_version": 1, "images": []}
+    yield "bad_kind", {"schema_version": 1, "images": [dict(efi, disk=dict(asset, checksums={"url": "https://h/S", "kind": "md5"}))]}
+
+
 def write(target, name, content):
     directory = CORPUS / target
     directory.mkdir(parents=True, exist_ok=True)
@@ -151,7 +181,8 @@ def write(target, name, content):
 def main():
     for target in ("fuzz_config_json", "fuzz_size_parse", "fuzz_mac_parse", "fuzz_qmp",
                    "fuzz_qmp_client", "fuzz_snapshot_manifest", "fuzz_vz_plan", "fuzz_ipv4_subnet",
-                   "fuzz_console_lines", "fuzz_qemu_command_line"):
+                   "fuzz_console_lines", "fuzz_qemu_command_line", "fuzz_image_manifest",
+                   "fuzz_image_catalog"):
         shutil.rmtree(CORPUS / target, ignore_errors=True)
     for name, document in config_seeds():
         write("fuzz_config_json", name + ".json", json.dumps(document, ensure_ascii=False))
@@ -178,6 +209,10 @@ def main():
         write("fuzz_console_lines", f"console_{i:02}", bytes([i * 37 + 15]) + text.encode())
     for name, document in manifest_seeds():
         write("fuzz_snapshot_manifest", name + ".json", json.dumps(document, indent=2) + "\n")
+    for name, data in IMAGE_MANIFESTS:
+        write("fuzz_image_manifest", name, data)
+    for name, document in image_catalog_seeds():
+        write("fuzz_image_catalog", name + ".json", json.dumps(document, indent=2))
 
 
 if __name__ == "__main__":

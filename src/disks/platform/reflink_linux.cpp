@@ -1,0 +1,40 @@
+// Linux copy-on-write clone: FICLONE shares the source's extents (XFS with reflink, btrfs, ...).
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "disks/clone_internal.hpp"
+#include "runtime/posix.hpp"
+
+namespace vmm::disks::detail {
+
+Result<std::optional<CloneMethod>> platform_clone(const std::filesystem::path& source,
+                                                  const std::filesystem::path& destination) {
+  using vmm::detail::errno_error;
+  using vmm::detail::quoted;
+  const int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return errno_error(Errc::not_found, "open " + quoted(source));
+  const int out = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) {
+    auto error = errno_error(Errc::io, "create " + quoted(destination));
+    ::close(in);
+    return error;
+  }
+  const int rc = ::ioctl(out, FICLONE, in);
+  const int saved = errno;
+  ::close(in);
+  ::close(out);
+  if (rc == 0) return std::optional<CloneMethod>(CloneMethod::reflink);
+  ::unlink(destination.c_str());
+  // Not supported here (other filesystem, across mounts, no reflink): the caller copies.
+  if (saved == EOPNOTSUPP || saved == ENOTTY || saved == EXDEV || saved == EINVAL ||
+      saved == ENOSYS || saved == EPERM) {
+    return std::optional<CloneMethod>();
+  }
+  return errno_error(Errc::io, "FICLONE " + quoted(source) + " -> " + quoted(destination), saved);
+}
+
+}  // namespace vmm::disks::detail
