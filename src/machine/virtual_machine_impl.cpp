@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "config/config_facts.hpp"
 #include "runtime/posix.hpp"
 #include "vmm/logging.hpp"
 
@@ -244,8 +245,8 @@ void VirtualMachine::Impl::connect_vsock(std::uint32_t port,
   detail::Engine* engine = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (!config_.vsock()) {
-      refusal.emplace(Errc::invalid_config, "connect_vsock: the VM has no vsock device");
+    if (auto device = detail::require_vsock_device(config_, "connect_vsock"); !device) {
+      refusal.emplace(device.error());
     } else if (closed_ || state_ != VmState::running) {
       refusal.emplace(Errc::invalid_state,
                       "connect_vsock: not allowed while the VM is " + std::string(to_string(state_)));
@@ -274,8 +275,8 @@ Result<Subscription> VirtualMachine::Impl::listen_vsock(
   detail::Engine* engine = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (!config_.vsock()) {
-      return make_error(Errc::invalid_config, "listen_vsock: the VM has no vsock device");
+    if (auto device = detail::require_vsock_device(config_, "listen_vsock"); !device) {
+      return std::move(device).error();
     }
     if (closed_ || state_ != VmState::running) {
       return make_error(Errc::invalid_state, "listen_vsock: not allowed while the VM is " +
