@@ -3,6 +3,7 @@
 // snapshot/bundle.hpp for how a bundle is written without damaging an older one.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -73,8 +74,13 @@ void VirtualMachine::Impl::save(fs::path requested, Completion done) {
   detail::Engine* engine = enter(*id);
   if (engine == nullptr) return;
   const fs::path state_file = staging->path() / engine->state_file_name();
+  // Exactly once, whatever the engine does: a second answer must not touch a staging
+  // directory that the first one's commit owns.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
   try {
-    engine->save(state_file, [weak = weak_from_this(), id = *id, staging](Result<void> result) {
+    engine->save(state_file, [weak = weak_from_this(), id = *id, staging,
+                              answered](Result<void> result) {
+      if (answered->exchange(true)) return;
       if (auto self = weak.lock()) {
         self->save_written(id, staging, std::move(result));
       } else {
@@ -82,6 +88,7 @@ void VirtualMachine::Impl::save(fs::path requested, Completion done) {
       }
     });
   } catch (const std::exception& e) {
+    if (answered->exchange(true)) return;  // the engine answered before throwing
     staging->remove();
     finish(*id, Error(Errc::backend, std::string("save: ") + e.what()));
   }
