@@ -1,5 +1,6 @@
 #include "vmm/devices.hpp"
 
+#include "config/enum_names.hpp"
 
 namespace vmm {
 
@@ -13,14 +14,7 @@ std::string LinuxBoot::full_command_line() const {
 }
 
 std::string_view network_kind(const NetworkAttachment& attachment) {
-  struct Visitor {
-    std::string_view operator()(const NatNetwork&) const { return "nat"; }
-    std::string_view operator()(const BridgedNetwork&) const { return "bridged"; }
-    std::string_view operator()(const FileHandleNetwork&) const { return "file_handle"; }
-    std::string_view operator()(const UnixDatagramNetwork&) const { return "unix_datagram"; }
-    std::string_view operator()(const VmnetNetwork&) const { return "vmnet"; }
-  };
-  return std::visit(Visitor{}, attachment);
+  return detail::kind_name(detail::kNetworkKindNames, attachment);  // config/enum_names.hpp
 }
 
 }  // namespace vmm

@@ -1,13 +1,16 @@
 // vmm internal: the one table of names for each public enum, used by to_string()
 // (src/config/enum_names.cpp) and by the JSON reader, so that what is written is exactly what is
-// read back. Backend names are the exception: they live in the backend table
+// read back; likewise the one table of kind names for each variant of the config (boot, network
+// attachment, serial console), used by network_kind() and the JSON writer and reader. Backend names are the exception: they live in the backend table
 // (src/machine/backends.cpp), the only list of backends.
 #pragma once
 
 #include <array>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "vmm/devices.hpp"
 #include "vmm/error.hpp"
@@ -50,6 +53,59 @@ inline constexpr NameTable<VmState, 10> kVmStateNames{{{VmState::stopped, "stopp
 inline constexpr NameTable<Acceleration, 3> kAccelerationNames{{{Acceleration::automatic, "automatic"},
                                                                 {Acceleration::kvm, "kvm"},
                                                                 {Acceleration::tcg, "tcg"}}};
+
+// ---- variant kinds ---------------------------------------------------------------------------------
+
+// The index of alternative `T` in variant `V`, as std::variant::index() reports it.
+template <typename T, typename... Ts>
+constexpr std::size_t alternative_index_in(const std::variant<Ts...>*) {
+  constexpr bool same[] = {std::is_same_v<T, Ts>...};
+  for (std::size_t i = 0; i < sizeof...(Ts); ++i) {
+    if (same[i]) return i;
+  }
+  return sizeof...(Ts);
+}
+template <typename V, typename T>
+inline constexpr std::size_t alternative_index =
+    alternative_index_in<T>(static_cast<const V*>(nullptr));
+
+// A variant's kind names, by alternative index: exactly one name per alternative.
+template <typename V>
+struct KindTable {
+  std::array<std::string_view, std::variant_size_v<V>> names;
+};
+
+inline constexpr KindTable<Boot> kBootKindNames{{"linux", "efi"}};
+static_assert(alternative_index<Boot, LinuxBoot> == 0 && alternative_index<Boot, EfiBoot> == 1);
+
+inline constexpr KindTable<NetworkAttachment> kNetworkKindNames{
+    {"nat", "bridged", "file_handle", "unix_datagram", "vmnet"}};
+static_assert(alternative_index<NetworkAttachment, NatNetwork> == 0 &&
+              alternative_index<NetworkAttachment, BridgedNetwork> == 1 &&
+              alternative_index<NetworkAttachment, FileHandleNetwork> == 2 &&
+              alternative_index<NetworkAttachment, UnixDatagramNetwork> == 3 &&
+              alternative_index<NetworkAttachment, VmnetNetwork> == 4);
+
+inline constexpr KindTable<SerialConsole> kSerialKindNames{{"none", "file", "fd"}};
+static_assert(alternative_index<SerialConsole, std::monostate> == 0 &&
+              alternative_index<SerialConsole, SerialToFile> == 1 &&
+              alternative_index<SerialConsole, SerialToFd> == 2);
+
+template <typename V>
+constexpr std::string_view kind_name(const KindTable<V>& table, const V& value) {
+  return table.names[value.index()];
+}
+
+// The alternative index named `name`, or nullopt.
+template <typename V>
+constexpr std::optional<std::size_t> kind_index(const KindTable<V>& table, std::string_view name) {
+  for (std::size_t i = 0; i < table.names.size(); ++i) {
+    if (table.names[i] == name) return i;
+  }
+  return std::nullopt;
+}
+
+// ---- lookups -------------------------------------------------------------------------------------
 
 // "unknown" is only reachable with a value cast from outside the enum.
 template <typename E, std::size_t N>

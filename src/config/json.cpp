@@ -51,6 +51,17 @@ E enum_field(const JsonObject& object, std::string_view key, const NameTable<E, 
   json_fail(object.path_of(key), fmt::format("\"{}\" is not one of {}", name, choices));
 }
 
+// The kind named by the "type" field, as an alternative index of V; an unknown name fails listing
+// the table's names (config/enum_names.hpp).
+template <typename V>
+std::size_t kind_field(const JsonObject& object, const KindTable<V>& table) {
+  const auto name = object.string("type");
+  if (auto index = kind_index(table, name)) return *index;
+  std::string choices;
+  for (const auto n : table.names) choices += fmt::format("{}\"{}\"", choices.empty() ? "" : ", ", n);
+  json_fail(object.path_of("type"), fmt::format("\"{}\" is not one of {}", name, choices));
+}
+
 // ---- writing ----
 
 json network_to_json(const NetworkDevice& network) {
@@ -100,7 +111,7 @@ json disk_to_json(const DiskImage& disk) {
 
 json boot_to_json(const Boot& boot) {
   if (const auto* linux_boot = std::get_if<LinuxBoot>(&boot)) {
-    json j{{"type", "linux"},
+    json j{{"type", kind_name(kBootKindNames, boot)},
            {"kernel", linux_boot->kernel.string()},
            {"command_line", linux_boot->command_line},
            {"extra_command_line", linux_boot->extra_command_line}};
@@ -108,7 +119,7 @@ json boot_to_json(const Boot& boot) {
     return j;
   }
   const auto& efi = std::get<EfiBoot>(boot);
-  return json{{"type", "efi"},
+  return json{{"type", kind_name(kBootKindNames, boot)},
               {"variable_store", efi.variable_store.string()},
               {"create_if_missing", efi.create_if_missing}};
 }
@@ -118,8 +129,8 @@ json boot_to_json(const Boot& boot) {
 void read_boot(const json& value, const std::string& path, VmConfigBuilder& builder) {
   const JsonObject probe(value, path, {"type", "kernel", "initrd", "command_line",
                                        "extra_command_line", "variable_store", "create_if_missing"});
-  const auto type = probe.string("type");
-  if (type == "linux") {
+  const std::size_t kind = kind_field(probe, kBootKindNames);
+  if (kind == alternative_index<Boot, LinuxBoot>) {
     const JsonObject o(value, path, {"type", "kernel", "initrd", "command_line", "extra_command_line"});
     LinuxBoot boot;
     boot.kernel = o.string("kernel");
@@ -135,11 +146,9 @@ void read_boot(const json& value, const std::string& path, VmConfigBuilder& buil
       }
     }
     builder.linux_boot(std::move(boot));
-  } else if (type == "efi") {
+  } else {  // EfiBoot
     const JsonObject o(value, path, {"type", "variable_store", "create_if_missing"});
     builder.efi_boot(EfiBoot{o.string("variable_store"), o.boolean("create_if_missing", true)});
-  } else {
-    json_fail(probe.path_of("type"), fmt::format("\"{}\" is not one of \"linux\", \"efi\"", type));
   }
 }
 
@@ -149,32 +158,43 @@ std::uint32_t read_mtu(const JsonObject& o) {
 
 void read_network(const json& value, const std::string& path, VmConfigBuilder& builder) {
   const JsonObject probe(value, path, {"type", "mac", "interface", "fd", "mtu", "socket", "subnet"});
-  const auto type = probe.string("type");
+  const std::size_t kind = kind_field(probe, kNetworkKindNames);
   std::optional<MacAddress> mac;
   if (auto text = probe.optional_string("mac")) {
     auto parsed = MacAddress::parse(*text);
     if (!parsed) json_fail(probe.path_of("mac"), parsed.error().message());
     mac = *parsed;
   }
-  if (type == "nat") {
-    const JsonObject o(value, path, {"type", "mac"});
-    builder.network(NatNetwork{}, mac);
-  } else if (type == "bridged") {
-    const JsonObject o(value, path, {"type", "mac", "interface"});
-    builder.network(BridgedNetwork{o.string("interface")}, mac);
-  } else if (type == "file_handle") {
-    const JsonObject o(value, path, {"type", "mac", "fd", "mtu"});
-    builder.network(FileHandleNetwork{static_cast<int>(o.unsigned_integer("fd", INT32_MAX)), read_mtu(o)}, mac);
-  } else if (type == "unix_datagram") {
-    const JsonObject o(value, path, {"type", "mac", "socket", "mtu"});
-    builder.network(UnixDatagramNetwork{o.string("socket"), read_mtu(o)}, mac);
-  } else if (type == "vmnet") {
-    const JsonObject o(value, path, {"type", "mac", "subnet"});
-    builder.network(VmnetNetwork{o.optional_string("subnet")}, mac);
-  } else {
-    json_fail(probe.path_of("type"),
-              fmt::format("\"{}\" is not one of \"nat\", \"bridged\", \"file_handle\", "
-                          "\"unix_datagram\", \"vmnet\"", type));
+  switch (kind) {
+    case alternative_index<NetworkAttachment, NatNetwork>: {
+      const JsonObject o(value, path, {"type", "mac"});
+      builder.network(NatNetwork{}, mac);
+      break;
+    }
+    case alternative_index<NetworkAttachment, BridgedNetwork>: {
+      const JsonObject o(value, path, {"type", "mac", "interface"});
+      builder.network(BridgedNetwork{o.string("interface")}, mac);
+      break;
+    }
+    case alternative_index<NetworkAttachment, FileHandleNetwork>: {
+      const JsonObject o(value, path, {"type", "mac", "fd", "mtu"});
+      builder.network(
+          FileHandleNetwork{static_cast<int>(o.unsigned_integer("fd", INT32_MAX)), read_mtu(o)},
+          mac);
+      break;
+    }
+    case alternative_index<NetworkAttachment, UnixDatagramNetwork>: {
+      const JsonObject o(value, path, {"type", "mac", "socket", "mtu"});
+      builder.network(UnixDatagramNetwork{o.string("socket"), read_mtu(o)}, mac);
+      break;
+    }
+    default: {  // VmnetNetwork, the last alternative
+      static_assert(alternative_index<NetworkAttachment, VmnetNetwork> + 1 ==
+                    std::variant_size_v<NetworkAttachment>);
+      const JsonObject o(value, path, {"type", "mac", "subnet"});
+      builder.network(VmnetNetwork{o.optional_string("subnet")}, mac);
+      break;
+    }
   }
 }
 
@@ -218,18 +238,16 @@ void read_disk(const json& value, const std::string& path, VmConfigBuilder& buil
 
 void read_serial(const json& value, const std::string& path, VmConfigBuilder& builder) {
   const JsonObject probe(value, path, {"type", "path", "append", "fd"});
-  const auto type = probe.string("type");
-  if (type == "none") {
+  const std::size_t kind = kind_field(probe, kSerialKindNames);
+  if (kind == alternative_index<SerialConsole, std::monostate>) {
     const JsonObject o(value, path, {"type"});
     builder.serial(std::monostate{});
-  } else if (type == "file") {
+  } else if (kind == alternative_index<SerialConsole, SerialToFile>) {
     const JsonObject o(value, path, {"type", "path", "append"});
     builder.serial(SerialToFile{o.string("path"), o.boolean("append", true)});
-  } else if (type == "fd") {
+  } else {  // SerialToFd
     const JsonObject o(value, path, {"type", "fd"});
     builder.serial(SerialToFd{static_cast<int>(o.unsigned_integer("fd", INT32_MAX))});
-  } else {
-    json_fail(probe.path_of("type"), fmt::format("\"{}\" is not one of \"none\", \"file\", \"fd\"", type));
   }
 }
 
@@ -250,11 +268,13 @@ nlohmann::json config_to_json(const VmConfig& config) {
   for (const auto& s : config.shares()) shares.push_back(share_to_json(s));
   json disks = json::array();
   for (const auto& d : config.disks()) disks.push_back(disk_to_json(d));
-  json serial{{"type", "none"}};
-  if (const auto* file = std::get_if<SerialToFile>(&config.serial()))
-    serial = json{{"type", "file"}, {"path", file->path.string()}, {"append", file->append}};
-  else if (const auto* fd = std::get_if<SerialToFd>(&config.serial()))
-    serial = json{{"type", "fd"}, {"fd", fd->fd}};
+  json serial{{"type", kind_name(kSerialKindNames, config.serial())}};
+  if (const auto* file = std::get_if<SerialToFile>(&config.serial())) {
+    serial["path"] = file->path.string();
+    serial["append"] = file->append;
+  } else if (const auto* fd = std::get_if<SerialToFd>(&config.serial())) {
+    serial["fd"] = fd->fd;
+  }
 
   json j{{"schema_version", VmConfig::schema_version},
          {"cpus", config.cpus()},

@@ -6,15 +6,16 @@
 
 #include <atomic>
 #include <exception>
+#include <string>
+#include <system_error>
 #include <utility>
-#include <vector>
 
-#include "snapshot/bundle.hpp"
+#include "config/config_facts.hpp"
+#include "runtime/posix.hpp"
 #include "vmm/logging.hpp"
 
 namespace vmm {
 
-namespace fs = std::filesystem;
 using detail::Operation;
 
 namespace {
@@ -39,7 +40,10 @@ VirtualMachine::Impl::Impl(std::unique_ptr<detail::Engine> engine, Backend backe
       work_dir_(std::move(work_dir)),
       callbacks_(callbacks ? std::move(callbacks) : std::make_shared<detail::CallbackThread>()) {}
 
-VirtualMachine::Impl::~Impl() { shut_down(); }
+VirtualMachine::Impl::~Impl() {
+  shut_down();
+  detail::join_or_detach(follow_up_thread_);  // already joined unless shut_down ran elsewhere
+}
 
 std::shared_ptr<VirtualMachine> VirtualMachine::Impl::wrap(std::shared_ptr<Impl> impl) {
   impl->engine_->set_listener(impl);
@@ -117,7 +121,7 @@ detail::Engine::Done VirtualMachine::Impl::result_handler(std::uint64_t id) {
 
 void VirtualMachine::Impl::finish(std::uint64_t id, Result<void> result) {
   std::lock_guard lock(mutex_);
-  if (closed_ || !in_flight_ || in_flight_->id != id || in_flight_->committing) {
+  if (closed_ || !in_flight_ || in_flight_->id != id || in_flight_->following_up) {
     // Completed already by an engine event or by destruction: exactly once means drop it.
     logger()->debug("vmm: dropped a late engine result for operation {}", id);
     return;
@@ -130,7 +134,7 @@ void VirtualMachine::Impl::finish_locked(Result<void> result) {
   in_flight_.reset();
   const auto rule = detail::rule_for(operation.operation, operation.before);
   // Only the operation's own transitional state is replaced: if an engine event moved the VM
-  // on meanwhile (a save's commit outlives events), that state stands.
+  // on meanwhile (a follow-up outlives events), that state stands.
   if (state_ == rule.during) {
     if (result) {
       transition_locked(rule.on_success, std::nullopt);
@@ -167,12 +171,54 @@ void VirtualMachine::Impl::complete_locked(Completion done, Result<void> result)
 }
 
 void VirtualMachine::Impl::complete_in_flight_locked(Result<void> result) {
-  // A save completed by an event still has the engine writing into its staging directory:
-  // removed when the engine answers (save_written), or at destruction if it never does.
-  if (!in_flight_->staging.empty()) orphaned_staging_.push_back(in_flight_->staging);
+  // A save completed here may still have its engine writing: its staging directory belongs to
+  // the engine's Done handler and goes when the engine answers or drops it (snapshot/staging.hpp).
   Completion done = std::move(in_flight_->done);
   in_flight_.reset();
   complete_locked(std::move(done), std::move(result));
+}
+
+// ---- follow-ups ----------------------------------------------------------------------------------
+
+bool VirtualMachine::Impl::begin_follow_up(std::uint64_t id, FollowUp step) {
+  std::lock_guard lock(mutex_);
+  if (closed_ || !in_flight_ || in_flight_->id != id || in_flight_->following_up) return false;
+  in_flight_->following_up = true;
+  // Started under mutex_ so that shut_down(), which sets closed_ under it, either sees this
+  // thread and joins it or stops it from starting. Joining the previous follow-up here cannot
+  // wait on mutex_: its operation is over (this one is in flight), so it is past its last use
+  // of the lock in follow_up_done() and only returning.
+  detail::join_or_detach(follow_up_thread_);
+  try {
+    // Strong: the Impl outlives the step so that its result always has somewhere to go.
+    follow_up_thread_ = std::thread([self = shared_from_this(), id, step = std::move(step)] {
+      Result<void> result = [&]() -> Result<void> {
+        try {
+          return step();
+        } catch (const std::exception& e) {
+          return make_error(Errc::io, std::string(e.what()));
+        }
+      }();
+      self->follow_up_done(id, std::move(result));
+    });
+  } catch (const std::system_error& e) {
+    in_flight_->following_up = false;
+    finish_locked(Error(Errc::io, op_name(in_flight_->operation) +
+                                      ": cannot start a thread: " + e.what()));
+  }
+  return true;
+}
+
+void VirtualMachine::Impl::follow_up_done(std::uint64_t id, Result<void> result) {
+  std::lock_guard lock(mutex_);
+  if (!in_flight_ || in_flight_->id != id) return;  // cannot happen: the follow-up owns it
+  in_flight_->following_up = false;
+  if (closed_) {
+    // Destruction is waiting for this answer: the caller learns it, no state changes any more.
+    complete_in_flight_locked(std::move(result));
+    return;
+  }
+  finish_locked(std::move(result));
 }
 
 // ---- operations ----------------------------------------------------------------------------------
@@ -199,8 +245,8 @@ void VirtualMachine::Impl::connect_vsock(std::uint32_t port,
   detail::Engine* engine = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (!config_.vsock()) {
-      refusal.emplace(Errc::invalid_config, "connect_vsock: the VM has no vsock device");
+    if (auto device = detail::require_vsock_device(config_, "connect_vsock"); !device) {
+      refusal.emplace(device.error());
     } else if (closed_ || state_ != VmState::running) {
       refusal.emplace(Errc::invalid_state,
                       "connect_vsock: not allowed while the VM is " + std::string(to_string(state_)));
@@ -229,8 +275,8 @@ Result<Subscription> VirtualMachine::Impl::listen_vsock(
   detail::Engine* engine = nullptr;
   {
     std::lock_guard lock(mutex_);
-    if (!config_.vsock()) {
-      return make_error(Errc::invalid_config, "listen_vsock: the VM has no vsock device");
+    if (auto device = detail::require_vsock_device(config_, "listen_vsock"); !device) {
+      return std::move(device).error();
     }
     if (closed_ || state_ != VmState::running) {
       return make_error(Errc::invalid_state, "listen_vsock: not allowed while the VM is " +
@@ -266,7 +312,7 @@ void VirtualMachine::Impl::on_guest_stopped() {
   if (closed_ || state_ == VmState::stopped || state_ == VmState::error) return;
   // Not a failure, but StateChange::reason tells observers who stopped the machine.
   transition_locked(VmState::stopped, Error(Errc::cancelled, "the guest stopped the machine"));
-  if (in_flight_ && !in_flight_->committing) {
+  if (in_flight_ && !in_flight_->following_up) {
     const Operation operation = in_flight_->operation;
     if (operation == Operation::stop || operation == Operation::request_stop) {
       complete_in_flight_locked({});  // what they asked for has happened
@@ -287,7 +333,7 @@ void VirtualMachine::Impl::on_engine_failed(Error reason) {
   transition_locked(VmState::error, reason);
   // The engine also reports the operation's failure through its Done; completing it here
   // does not depend on that, and the late result is dropped by finish().
-  if (in_flight_ && !in_flight_->committing) {
+  if (in_flight_ && !in_flight_->following_up) {
     complete_in_flight_locked(in_operation(in_flight_->operation, reason));
   }
 }
@@ -295,42 +341,35 @@ void VirtualMachine::Impl::on_engine_failed(Error reason) {
 // ---- destruction ---------------------------------------------------------------------------------
 
 void VirtualMachine::Impl::shut_down() {
-  std::optional<InFlight> pending;
-  std::unique_ptr<detail::Engine> engine;
-  std::vector<fs::path> orphaned;
   {
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     if (closed_) return;
     closed_ = true;
     // Console lines and vsock connections still queued are not delivered any more.
     callbacks_->close();
-    // A bundle commit is plain file work on another thread: let it finish so that its caller
-    // learns whether the bundle was replaced.
-    commit_finished_.wait(lock, [&] { return !in_flight_ || !in_flight_->committing; });
+  }
+  // A follow-up (a bundle commit) is plain file work: let it finish so that its caller learns
+  // whether the bundle was replaced. None starts after closed_ (begin_follow_up).
+  detail::join_or_detach(follow_up_thread_);
+  std::optional<InFlight> pending;
+  std::unique_ptr<detail::Engine> engine;
+  {
+    std::lock_guard lock(mutex_);
     pending = std::move(in_flight_);
     in_flight_.reset();
     engine = std::move(engine_);
-    orphaned.swap(orphaned_staging_);
   }
   observers_->clear();
   // Stops the hypervisor. Results and events it delivers from now on find closed_ and are
-  // dropped; no lock is held, so an engine thread finishing a callback cannot deadlock us.
+  // dropped; no lock is held, so an engine thread finishing a callback cannot deadlock us. The
+  // Done handlers it drops take their saves' staging directories with them.
   engine.reset();
-  for (const auto& staging : orphaned) detail::remove_staging_directory(staging);
-  if (pending) {
-    Result<void> result =
-        pending->outcome
-            ? std::move(*pending->outcome)
-            : Result<void>(Error(Errc::cancelled, op_name(pending->operation) +
-                                                      ": cancelled: the VM was destroyed"));
-    if (!pending->outcome && !pending->staging.empty()) {
-      detail::remove_staging_directory(pending->staging);
-    }
-    if (pending->done) {
-      callbacks_->post([done = std::move(pending->done), result = std::move(result)]() mutable {
-        done(std::move(result));
-      });
-    }
+  if (pending && pending->done) {
+    callbacks_->post([done = std::move(pending->done),
+                      message = op_name(pending->operation) +
+                                ": cancelled: the VM was destroyed"]() mutable {
+      done(Result<void>(Error(Errc::cancelled, std::move(message))));
+    });
   }
   callbacks_->shut_down();  // delivers what is queued (futures are never left broken)
   work_dir_.remove();

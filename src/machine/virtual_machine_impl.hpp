@@ -18,14 +18,14 @@
 // engine result for an operation that is no longer in flight is dropped (matched by id).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
+#include <thread>
 #include <utility>
 
 #include "machine/callback_thread.hpp"
@@ -34,6 +34,10 @@
 #include "machine/state_observers.hpp"
 #include "vmm/virtual_machine.hpp"
 #include "runtime/work_directory.hpp"
+
+namespace vmm::detail {
+class StagingDirectory;  // snapshot/staging.hpp
+}
 
 namespace vmm {
 
@@ -81,10 +85,8 @@ struct VirtualMachine::Impl final : detail::EngineListener,
     detail::Operation operation;
     Completion done;
     VmState before;  // the state the operation started from
-    bool entered = false;            // the transitional state is set, the engine was called
-    std::filesystem::path staging;   // save: the staging directory to clean up
-    bool committing = false;         // save: the bundle is being written, see save()
-    std::optional<Result<void>> outcome;  // save: result of a commit that raced destruction
+    bool entered = false;       // the transitional state is set, the engine was called
+    bool following_up = false;  // the engine answered; a follow-up runs, see begin_follow_up()
   };
 
   // Claims the operation slot, or completes `done` with the refusal and returns nothing.
@@ -98,9 +100,20 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   // The engine's Done for operation `id`, as a callable that is safe after destruction.
   detail::Engine::Done result_handler(std::uint64_t id);
   void finish(std::uint64_t id, Result<void> result);
-  void save_written(std::uint64_t id, const std::filesystem::path& bundle,
-                    const std::filesystem::path& staging, const std::string& state_file,
+  // A save's engine answered (engine thread); `staging` holds what it wrote.
+  void save_written(std::uint64_t id, const std::shared_ptr<detail::StagingDirectory>& staging,
                     Result<void> result);
+  // Blocking work that must end before operation `id` completes (a save's bundle commit: writes,
+  // fsyncs, renames), started after its engine answered successfully. It runs on
+  // `follow_up_thread_`, a short-lived thread per follow-up, and not on the engine's thread (a
+  // backend's control thread must stay free: QEMU's worker also reads QMP events, VZ's queue
+  // runs the VM) nor on the callback thread (seconds of fsync would hold back every observer,
+  // console line and vsock connection of the VM). While it runs, engine events leave the
+  // operation alone and destruction waits for it, so its completion says what really happened.
+  // False (and nothing started) when the operation is no longer this one's to finish.
+  using FollowUp = std::function<Result<void>()>;
+  bool begin_follow_up(std::uint64_t id, FollowUp step);
+  void follow_up_done(std::uint64_t id, Result<void> result);
 
   // Under mutex_:
   void finish_locked(Result<void> result);
@@ -118,14 +131,13 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   std::shared_ptr<detail::CallbackThread> callbacks_;
 
   mutable std::mutex mutex_;
-  std::condition_variable commit_finished_;
   VmState state_ = VmState::stopped;
   std::optional<Error> last_error_;
   std::optional<InFlight> in_flight_;
   std::uint64_t next_id_ = 0;
   bool closed_ = false;
-  // Staging directories of saves that an engine event completed before the engine answered.
-  std::vector<std::filesystem::path> orphaned_staging_;
+  // Started under mutex_ by begin_follow_up(), joined by shut_down() (see begin_follow_up).
+  std::thread follow_up_thread_;
 };
 
 namespace detail {

@@ -15,7 +15,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include "config/access.hpp"
+#include "config/config_facts.hpp"
 #include "config/efi_store.hpp"
 #include "qemu/core.hpp"
 #include "qemu/vsock.hpp"
@@ -323,8 +323,8 @@ class QemuEngine final : public detail::Engine {
     run(std::move(done), [state_file](Core& c) { return c.do_restore(state_file); });
   }
 
-  // Whether the VM has a vsock device is decided by the core (src/machine/virtual_machine_impl.cpp)
-  // before it calls these.
+  // Whether the VM has a vsock device is decided once (detail::require_vsock_device,
+  // config/config_facts.hpp), by the core before it calls these.
   void connect_vsock(std::uint32_t port,
                      std::function<void(Result<FileDescriptor>)> done) override {
     core_->post([core = core_.get(), port, done = std::move(done)] {
@@ -361,12 +361,10 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
   auto host = probe_host(options.qemu);
   if (!host) return std::move(host).error();
 
-  VmConfig effective = config;
-  if (effective.machine_identifier_generated() && effective.machine_identifier().size() != 16) {
-    // QEMU's identifier is the SMBIOS UUID: report the one the guest will actually see.
-    ConfigAccess::replace_machine_identifier(effective,
-                                             machine_uuid_bytes(effective.machine_identifier()));
-  }
+  // QEMU's identifier is the SMBIOS UUID: report the one the guest will actually see
+  // (config/config_facts.hpp decides when it replaces the config's).
+  VmConfig effective =
+      with_machine_identifier_in_use(config, machine_uuid_bytes(config.machine_identifier()));
 
   std::error_code ec;
   std::filesystem::create_directories(work_dir, ec);

@@ -118,7 +118,15 @@ Result<fs::path> replace_existing(const fs::path& staging, const fs::path& bundl
 std::mutex injected_mutex;
 std::optional<Error> injected_failure;
 
+std::function<void()> injected_hook;
+
 std::optional<Error> take_injected_failure() {
+  std::function<void()> hook;
+  {
+    std::lock_guard lock(injected_mutex);
+    hook = std::exchange(injected_hook, nullptr);
+  }
+  if (hook) hook();
   std::lock_guard lock(injected_mutex);
   return std::exchange(injected_failure, std::nullopt);
 }
@@ -128,6 +136,11 @@ std::optional<Error> take_injected_failure() {
 void fail_next_commit_for_testing(Error error) {
   std::lock_guard lock(injected_mutex);
   injected_failure = std::move(error);
+}
+
+void on_next_commit_for_testing(std::function<void()> hook) {
+  std::lock_guard lock(injected_mutex);
+  injected_hook = std::move(hook);
 }
 
 fs::path normalize_bundle_path(const fs::path& bundle) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "vmm/snapshot.hpp"
 
@@ -23,7 +24,7 @@ std::filesystem::path normalize_bundle_path(const std::filesystem::path& bundle)
 // directory that is not one of its bundles). io / invalid_config errors name the path.
 Result<void> check_bundle_target(const std::filesystem::path& bundle);
 
-// Creates the staging directory next to `bundle`.
+// Creates the staging directory next to `bundle`; snapshot/staging.hpp owns it.
 Result<std::filesystem::path> make_staging_directory(const std::filesystem::path& bundle);
 
 // Writes manifest.json into `staging` (which already holds the state file), makes both and the
@@ -45,6 +46,9 @@ Result<void> move_into_place(const std::filesystem::path& staging,
 // Tests only: the next commit_bundle() fails with `error` where it would write the manifest
 // (after the state file is complete), as a failing disk would.
 void fail_next_commit_for_testing(Error error);
+// Tests only: the next commit_bundle() calls `hook` at that same point, on the thread that
+// commits (tests block in it to show what the commit does and does not hold up).
+void on_next_commit_for_testing(std::function<void()> hook);
 
 // Best effort, for failure paths.
 void remove_staging_directory(const std::filesystem::path& staging) noexcept;

@@ -3,7 +3,10 @@
 // snapshot/bundle.hpp for how a bundle is written without damaging an older one.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -13,6 +16,7 @@
 #include "snapshot/bundle.hpp"
 #include "snapshot/compat.hpp"
 #include "snapshot/manifest.hpp"
+#include "snapshot/staging.hpp"
 #include "vmm/logging.hpp"
 #include "vmm/snapshot.hpp"
 #include "vmm/version.hpp"
@@ -62,82 +66,72 @@ void VirtualMachine::Impl::save(fs::path requested, Completion done) {
   if (auto writable = detail::check_bundle_target(bundle); !writable) {
     return abandon(*id, writable.error());
   }
-  auto staging = detail::make_staging_directory(bundle);
-  if (!staging) return abandon(*id, staging.error());
-  {
-    std::lock_guard lock(mutex_);
-    if (in_flight_ && in_flight_->id == *id) in_flight_->staging = *staging;
-  }
+  auto created = detail::StagingDirectory::create(bundle);
+  if (!created) return abandon(*id, created.error());
+  // From here the engine's Done handler owns the staging directory: it goes with the handler
+  // unless the bundle commit moves it into place (snapshot/staging.hpp).
+  auto staging = std::make_shared<detail::StagingDirectory>(std::move(*created));
   detail::Engine* engine = enter(*id);
-  if (engine == nullptr) {
-    detail::remove_staging_directory(*staging);
-    return;
-  }
-  const std::string state_file = engine->state_file_name();
+  if (engine == nullptr) return;
+  const fs::path state_file = staging->path() / engine->state_file_name();
+  // Exactly once, whatever the engine does: a second answer must not touch a staging
+  // directory that the first one's commit owns.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
   try {
-    engine->save(*staging / state_file, [weak = weak_from_this(), id = *id, bundle,
-                                         staging = *staging, state_file](Result<void> result) {
+    engine->save(state_file, [weak = weak_from_this(), id = *id, staging,
+                              answered](Result<void> result) {
+      if (answered->exchange(true)) return;
       if (auto self = weak.lock()) {
-        self->save_written(id, bundle, staging, state_file, std::move(result));
+        self->save_written(id, staging, std::move(result));
       } else {
-        detail::remove_staging_directory(staging);
+        staging->remove();
       }
     });
   } catch (const std::exception& e) {
-    detail::remove_staging_directory(*staging);
+    if (answered->exchange(true)) return;  // the engine answered before throwing
+    staging->remove();
     finish(*id, Error(Errc::backend, std::string("save: ") + e.what()));
   }
 }
 
-void VirtualMachine::Impl::save_written(std::uint64_t id, const fs::path& bundle,
-                                        const fs::path& staging, const std::string& state_file,
+void VirtualMachine::Impl::save_written(std::uint64_t id,
+                                        const std::shared_ptr<detail::StagingDirectory>& staging,
                                         Result<void> result) {
-  bool ours = false;
+  if (!result) {
+    // Removed before the completion is posted, so a caller who sees the failure also sees no
+    // staging directory. finish() drops the result of an operation completed meanwhile.
+    staging->remove();
+    return finish(id, std::move(result));
+  }
+  detail::Engine* engine = nullptr;
   {
     std::lock_guard lock(mutex_);
-    std::erase(orphaned_staging_, staging);  // the engine answered: we clean up below
-    ours = !closed_ && in_flight_ && in_flight_->id == id;
-    // From here the commit owns the operation: events leave it alone and destruction waits,
-    // so the completion reports whether the bundle really was replaced.
-    if (ours && result) in_flight_->committing = true;
+    if (!closed_ && in_flight_ && in_flight_->id == id && !in_flight_->following_up) {
+      engine = engine_.get();  // alive: we are inside its Done
+    }
   }
-  if (!ours || !result) {
-    // Removed before the completion is posted, so a caller who sees the failure also sees no
-    // staging directory.
-    detail::remove_staging_directory(staging);
-    if (ours) finish(id, std::move(result));
+  if (engine == nullptr) {
+    staging->remove();  // completed already by an engine event or by destruction
     return;
   }
-  // The engine hashed the state file while writing it; an engine that cannot (the framework
-  // writes the file itself) costs one read back here.
-  auto digest = engine_->saved_state_digest();
-  Result<std::string> hashed = digest ? Result<std::string>(std::move(*digest))
-                                      : detail::digest_file(staging / state_file);
-  Result<void> committed;
-  if (!hashed) {
-    detail::remove_staging_directory(staging);
-    committed = Unexpected(in_operation("save", hashed.error()));
-  } else {
-    const SnapshotManifest manifest{
-        .format_version = SnapshotManifest::current_format_version,
-        .backend = engine_name_,
-        .config = config_,
-        .state_file = state_file,
-        .created_at = detail::utc_timestamp_now(),
-        .library_version = version_string,
-        .serial_port = serial_port_,
-        .digests = {{state_file, std::move(*hashed)}},
-    };
-    committed = detail::commit_bundle(staging, bundle, manifest);
-  }
-  std::lock_guard lock(mutex_);
-  in_flight_->committing = false;
-  if (closed_) {
-    in_flight_->outcome = std::move(committed);
-    commit_finished_.notify_all();
-    return;
-  }
-  finish_locked(std::move(committed));
+  // Asked inside the Done, as the Engine contract says; the rest is file work for the
+  // follow-up thread (see begin_follow_up for why not this thread or the callback thread).
+  std::optional<std::string> digest = engine->saved_state_digest();
+  SnapshotManifest manifest{
+      .format_version = SnapshotManifest::current_format_version,
+      .backend = engine_name_,
+      .config = config_,
+      .state_file = engine->state_file_name(),
+      .created_at = detail::utc_timestamp_now(),
+      .library_version = version_string,
+      .serial_port = serial_port_,
+      .digests = {},
+  };
+  const bool started = begin_follow_up(
+      id, [staging, manifest = std::move(manifest), digest = std::move(digest)]() mutable {
+        return staging->commit(std::move(manifest), std::move(digest));
+      });
+  if (!started) staging->remove();
 }
 
 void VirtualMachine::Impl::restore(fs::path bundle, Completion done) {

@@ -18,23 +18,35 @@ std::string_view to_string(HostArch arch) noexcept {
   return "unknown";
 }
 
-std::optional<Error> require_macos(const HostFacts& host, MacosVersion needed,
-                                   const std::string& feature) {
-  if (host.macos >= needed) return std::nullopt;
-  // Whole releases read "macOS 14", point releases "macOS 12.3".
-  const std::string version =
-      needed.minor == 0 ? std::to_string(needed.major) : needed.to_string();
-  return Error(Errc::unsupported, feature + ": needs macOS " + version +
-                                      " or later (this host runs macOS " +
-                                      host.macos.to_string() + ")");
-}
-
 namespace {
 // "14" for 14.0, "12.3" otherwise.
 std::string release(MacosVersion version) {
   return version.minor == 0 ? std::to_string(version.major) : version.to_string();
 }
 }  // namespace
+
+Error needs_macos(const std::string& feature, MacosVersion needed,
+                  std::optional<MacosVersion> running) {
+  std::string message = feature + ": needs macOS " + release(needed) + " or later";
+  if (running) message += " (this host runs macOS " + running->to_string() + ")";
+  return Error(Errc::unsupported, std::move(message));
+}
+
+std::optional<Error> require_macos(const HostFacts& host, MacosVersion needed,
+                                   const std::string& feature) {
+  if (host.macos >= needed) return std::nullopt;
+  return needs_macos(feature, needed, host.macos);
+}
+
+Error save_restore_unsupported(const std::optional<HostFacts>& host) {
+  std::string message = "save/restore needs macOS " + release(macos_for_save_restore) +
+                        " or later on an Apple silicon (arm64) Mac";
+  if (host) {
+    message += "; this host runs macOS " + host->macos.to_string() + " on " +
+               std::string(to_string(host->arch));
+  }
+  return Error(Errc::unsupported, std::move(message));
+}
 
 MacosVersion sdk_version_from_max_allowed(long max_allowed) noexcept {
   // macOS 11 and later: MMmmpp. Before: 10.x as 10x0 (1090) or 10xx00 (101500).

@@ -316,10 +316,7 @@ Result<Plan> make_checked_plan(const VmConfig& config, const HostFacts& host,
 std::optional<Error> save_blocker(const VmConfig& config, const HostFacts& host) {
   // saveMachineStateToURL: is declared only for arm64 and arrives in macOS 14.
   if (host.arch != HostArch::arm64 || host.macos < macos_for_save_restore) {
-    return Error(Errc::unsupported,
-                 "save/restore needs macOS 14 or later on an Apple silicon (arm64) Mac; this "
-                 "host runs macOS " +
-                     host.macos.to_string() + " on " + std::string(to_string(host.arch)));
+    return save_restore_unsupported(host);
   }
   // Only what is known to be refused is blocked here; everything else is left to
   // validateSaveRestoreSupportWithError:, the authority, which save()/restore() ask before any

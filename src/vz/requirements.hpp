@@ -1,5 +1,7 @@
 // vmm vz: the first macOS version of each feature the plan can ask for (see
-// /work/shared/reference/virtualization-framework.md and docs/macos.md).
+// /work/shared/reference/virtualization-framework.md and docs/macos.md), and the one place
+// that words "needs macOS ..." errors: the plan and src/vz/objc/*.mm call the functions below
+// instead of writing version text of their own.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,8 @@ inline constexpr MacosVersion macos_for_save_restore{14, 0};
 inline constexpr MacosVersion macos_for_nested{15, 0};
 inline constexpr MacosVersion macos_for_asif{26, 0};
 inline constexpr MacosVersion macos_for_vmnet{26, 0};
+// -[VZVirtualMachine stopWithCompletionHandler:] and canStop.
+inline constexpr MacosVersion macos_for_hard_stop{12, 0};
 
 // VZFileHandleNetworkDeviceAttachment's MTU before macOS 13 made it settable.
 inline constexpr std::uint32_t default_mtu = 1500;
@@ -32,6 +36,18 @@ inline constexpr std::uint32_t default_mtu = 1500;
 // "<feature>: needs macOS <needed> or later (this host runs macOS <x.y>)".
 std::optional<Error> require_macos(const HostFacts& host, MacosVersion needed,
                                    const std::string& feature);
+
+// The `unsupported` error "<feature>: needs macOS <needed> or later", followed by
+// " (this host runs macOS <x.y>)" when `running` is known. require_macos() words its error
+// with it; the .mm files return it from an `@available` else-branch, which the plan's own
+// check normally keeps out of reach.
+Error needs_macos(const std::string& feature, MacosVersion needed,
+                  std::optional<MacosVersion> running = std::nullopt);
+
+// Save/restore's own requirement (arm64 and macos_for_save_restore): "save/restore needs macOS
+// 14 or later on an Apple silicon (arm64) Mac", followed by "; this host runs macOS <x.y> on
+// <arch>" when `host` is known.
+Error save_restore_unsupported(const std::optional<HostFacts>& host = std::nullopt);
 
 // The SDK version that __MAC_OS_X_VERSION_MAX_ALLOWED encodes: 140200 -> 14.2, 260000 -> 26.0,
 // and the old four-digit form 1090 -> 10.9. The .mm files pass the macro in (sdk_capabilities.h).

@@ -91,20 +91,6 @@ int GuestConsole::count(std::string_view text) {
   return n;
 }
 
-bool StateLog::wait_for(VmState state, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] {
-    for (const auto& change : changes_)
-      if (change.to == state) return true;
-    return false;
-  });
-}
-
-std::vector<StateChange> StateLog::changes() {
-  std::lock_guard lock(mutex_);
-  return changes_;
-}
-
 namespace {
 
 // (parent pid, command name) from /proc/<pid>/stat; the name may contain spaces, so it is

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/state_log.hpp"
 #include "support/temp_dir.hpp"
 #include "vmm/vmm.hpp"
 
@@ -59,25 +60,6 @@ class GuestConsole {
   std::condition_variable changed_;
   std::vector<std::string> lines_;
   long last_counter_ = -1;
-};
-
-// Records every state change, to wait for one and to check what observers were told.
-class StateLog {
- public:
-  std::function<void(const StateChange&)> sink() {
-    return [this](const StateChange& change) {
-      std::lock_guard lock(mutex_);
-      changes_.push_back(change);
-      changed_.notify_all();
-    };
-  }
-  bool wait_for(VmState state, std::chrono::milliseconds timeout);
-  std::vector<StateChange> changes();
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<StateChange> changes_;
 };
 
 // PIDs of qemu-system processes that are descendants of this process.

@@ -13,8 +13,6 @@
 
 #include "guest_fixture.hpp"
 
-#if defined(__linux__)  // the QEMU backend runs on Linux only
-
 namespace vmm::testing {
 namespace {
 
@@ -146,5 +144,3 @@ TEST_F(QemuBlockDeviceTest, ReadOnlyUncachedBlockDeviceRefusesTheGuestsWrite) {
 
 }  // namespace
 }  // namespace vmm::testing
-
-#endif  // __linux__

@@ -18,8 +18,6 @@
 #include "guest_fixture.hpp"
 #include "support/wait.hpp"
 
-#if defined(__linux__)  // the QEMU backend runs on Linux only
-
 namespace vmm::testing {
 namespace {
 
@@ -165,5 +163,3 @@ TEST_F(QemuConsoleTest, SerialConsoleStillCarriesTheKernelLogTheGuestAndInput) {
 
 }  // namespace
 }  // namespace vmm::testing
-
-#endif  // __linux__

@@ -22,8 +22,6 @@
 #include "machine/engine.hpp"
 #include "guest_fixture.hpp"
 
-#if defined(__linux__)  // the QEMU engine runs on Linux only
-
 namespace vmm::testing {
 namespace {
 
@@ -519,5 +517,3 @@ TEST_F(QemuEngineTest, VsockWithoutADeviceIsRefusedBeforeTheEngine) {
 
 }  // namespace
 }  // namespace vmm::testing
-
-#endif  // __linux__

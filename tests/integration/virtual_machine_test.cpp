@@ -55,7 +55,7 @@ class VirtualMachineTest : public ::testing::Test {
   // Creates and starts the VM and waits for the guest's ready marker.
   void boot(std::string guest_options = {}) {
     vm_ = create(guest_config(assets_, std::move(guest_options)));
-    subscription_ = vm_->on_state_change(states_.sink());
+    subscription_ = vm_->on_state_change(states_.observer());
     auto started = vm_->start().get();
     ASSERT_TRUE(started) << started.error().to_string();
     ASSERT_EQ(vm_->state(), VmState::running);

@@ -16,8 +16,6 @@
 
 #include "runtime/file_digest.hpp"
 
-#if defined(__linux__)
-
 namespace vmm::qemu {
 namespace {
 
@@ -97,5 +95,3 @@ TEST_F(StateFileWriterTest, AStreamThatNeverEndsTimesOutAndLeavesNothing) {
 
 }  // namespace
 }  // namespace vmm::qemu
-
-#endif  // __linux__

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/fake_engine.hpp"
+#include "support/state_log.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 #include "vmm/config.hpp"
@@ -44,21 +45,6 @@ class Completions {
   std::condition_variable changed_;
   std::vector<Result<void>> results_;
   std::vector<std::thread::id> threads_;
-};
-
-// Records state changes seen by an observer.
-class StateLog {
- public:
-  std::function<void(const StateChange&)> observer();
-  bool wait_for(VmState state);  // a change *to* `state` was seen
-  bool wait_for_count(std::size_t count);
-  std::vector<StateChange> changes();
-  std::vector<VmState> targets();
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<StateChange> changes_;
 };
 
 // A VM over a fresh fake engine. Members are destroyed bottom-up: the subscription, then the

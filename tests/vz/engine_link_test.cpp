@@ -1,35 +1,25 @@
-// EngineLink: once-only completions, nothing after close(), descriptors never leaked.
+// EngineLink: reports go straight to the core (no queue of its own), once-only completions,
+// nothing after close(), descriptors never leaked.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <deque>
 #include <optional>
+#include <thread>
 
 #include "vz/engine_link.hpp"
 
 namespace vmm::vz {
 namespace {
 
-// Collects posted tasks so that each test decides when they run, as a dispatch queue would.
-struct ManualExecutor {
-  std::deque<EngineLink::Task> tasks;
-  EngineLink::Executor executor() {
-    return [this](EngineLink::Task task) { tasks.push_back(std::move(task)); };
-  }
-  void run_all() {
-    while (!tasks.empty()) {
-      auto task = std::move(tasks.front());
-      tasks.pop_front();
-      task();
-    }
-  }
-};
-
 struct RecordingListener : detail::EngineListener {
   int guest_stops = 0;
   std::optional<Error> failure;
-  void on_guest_stopped() override { ++guest_stops; }
+  std::thread::id thread;
+  void on_guest_stopped() override {
+    ++guest_stops;
+    thread = std::this_thread::get_id();
+  }
   void on_engine_failed(Error reason) override { failure = std::move(reason); }
 };
 
@@ -42,63 +32,57 @@ int open_fd() {
   return fds[0];
 }
 
-TEST(VzEngineLink, CompletionIsDeliveredOnTheExecutorOnce) {
-  ManualExecutor executor;
-  auto link = EngineLink::create(executor.executor());
+TEST(VzEngineLink, CompletionIsPassedOnAtOnceAndOnlyOnce) {
+  auto link = EngineLink::create();
   int calls = 0;
+  std::thread::id thread;
   auto done = link->completion([&](Result<void> result) {
     ++calls;
+    thread = std::this_thread::get_id();
     EXPECT_TRUE(result);
   });
   done({});
+  EXPECT_EQ(calls, 1) << "no hand-off of the link's own: the core posts to its callback thread";
+  EXPECT_EQ(thread, std::this_thread::get_id());
   done(Error(Errc::backend, "second"));
-  EXPECT_EQ(calls, 0);  // not inline: only through the executor
-  executor.run_all();
   EXPECT_EQ(calls, 1);
 }
 
-TEST(VzEngineLink, NothingIsDeliveredAfterClose) {
-  ManualExecutor executor;
-  auto link = EngineLink::create(executor.executor());
+TEST(VzEngineLink, NothingIsReportedAfterClose) {
+  auto link = EngineLink::create();
   auto listener = std::make_shared<RecordingListener>();
   link->set_listener(listener);
   int calls = 0;
   auto done = link->completion([&](Result<void>) { ++calls; });
-  done({});              // posted before close ...
-  link->guest_stopped();
-  link->close();         // ... dropped when it runs
+  link->close();
   done({});
+  link->guest_stopped();
   link->engine_failed(Error(Errc::backend, "late"));
-  executor.run_all();
   EXPECT_EQ(calls, 0);
   EXPECT_EQ(listener->guest_stops, 0);
   EXPECT_FALSE(listener->failure);
 }
 
 TEST(VzEngineLink, EventsReachTheListenerWhileItLives) {
-  ManualExecutor executor;
-  auto link = EngineLink::create(executor.executor());
+  auto link = EngineLink::create();
   auto listener = std::make_shared<RecordingListener>();
   link->set_listener(listener);
   link->guest_stopped();
   link->engine_failed(Error(Errc::backend, "VZ stopped with an error"));
-  executor.run_all();
   EXPECT_EQ(listener->guest_stops, 1);
+  EXPECT_EQ(listener->thread, std::this_thread::get_id());
   ASSERT_TRUE(listener->failure);
   EXPECT_EQ(listener->failure->message(), "VZ stopped with an error");
 
-  link->guest_stopped();
   listener.reset();  // the core is gone: the event is dropped, not crashed on
-  executor.run_all();
+  link->guest_stopped();
 }
 
 TEST(VzEngineLink, DeliveredDescriptorIsOwnedByTheReceiver) {
-  ManualExecutor executor;
-  auto link = EngineLink::create(executor.executor());
+  auto link = EngineLink::create();
   const int fd = open_fd();
   FileDescriptor received;
   link->deliver_fd([&](Result<FileDescriptor> result) { received = std::move(*result); }, fd);
-  executor.run_all();
   EXPECT_EQ(received.get(), fd);
   EXPECT_TRUE(is_open(fd));
   received.reset();
@@ -106,37 +90,32 @@ TEST(VzEngineLink, DeliveredDescriptorIsOwnedByTheReceiver) {
 }
 
 TEST(VzEngineLink, UndeliveredDescriptorsAreClosed) {
-  ManualExecutor executor;
-  auto link = EngineLink::create(executor.executor());
+  auto link = EngineLink::create();
   const int connected = open_fd();
   const int accepted = open_fd();
+  link->close();
   link->deliver_fd([](Result<FileDescriptor>) { ADD_FAILURE() << "delivered after close"; },
                    connected);
   link->deliver_connection([](FileDescriptor) { ADD_FAILURE() << "delivered after close"; },
                            accepted);
-  link->close();
-  executor.run_all();
   EXPECT_FALSE(is_open(connected));
   EXPECT_FALSE(is_open(accepted));
 }
 
+TEST(VzEngineLink, AReceiverThatDropsTheDescriptorClosesIt) {
+  auto link = EngineLink::create();
+  const int accepted = open_fd();
+  link->deliver_connection([](FileDescriptor) {}, accepted);
+  EXPECT_FALSE(is_open(accepted));
+}
+
 TEST(VzEngineLink, FdErrorIsDelivered) {
-  ManualExecutor executor;
-  auto link = EngineLink::create(executor.executor());
+  auto link = EngineLink::create();
   std::optional<Error> error;
   link->deliver_fd([&](Result<FileDescriptor> result) { error = result.error(); },
                    Error(Errc::io, "connection refused"));
-  executor.run_all();
   ASSERT_TRUE(error);
   EXPECT_EQ(error->code(), Errc::io);
-}
-
-TEST(VzEngineLink, ObservedStateIsKept) {
-  ManualExecutor executor;
-  auto link = EngineLink::create(executor.executor());
-  EXPECT_EQ(link->observed_state(), VmState::stopped);
-  link->set_observed_state(VmState::running);
-  EXPECT_EQ(link->observed_state(), VmState::running);
 }
 
 }  // namespace

@@ -29,6 +29,34 @@ TEST(VzSdk, DecodesMaxAllowed) {
   EXPECT_EQ(sdk_version_from_max_allowed(1090), (MacosVersion{10, 9}));
 }
 
+TEST(VzRequirements, NeedsMacosIsTheOneWordingWithAndWithoutTheHostVersion) {
+  const Error bare = needs_macos("NVMe disks", macos_for_nvme);
+  EXPECT_EQ(bare.code(), Errc::unsupported);
+  EXPECT_EQ(bare.message(), "NVMe disks: needs macOS 14 or later");
+  const Error known = needs_macos("nested virtualization", macos_for_nested, MacosVersion{14, 6});
+  EXPECT_EQ(known.message(),
+            "nested virtualization: needs macOS 15 or later (this host runs macOS 14.6)");
+  HostFacts host;
+  host.macos = MacosVersion{14, 6};
+  const auto required = require_macos(host, macos_for_nested, "nested virtualization");
+  ASSERT_TRUE(required);
+  EXPECT_EQ(required->message(), known.message());
+  EXPECT_EQ(needs_macos("x", MacosVersion{12, 3}).message(), "x: needs macOS 12.3 or later");
+}
+
+TEST(VzRequirements, SaveRestoreUnsupportedNamesTheHostWhenKnown) {
+  EXPECT_EQ(save_restore_unsupported().message(),
+            "save/restore needs macOS 14 or later on an Apple silicon (arm64) Mac");
+  HostFacts host;
+  host.macos = MacosVersion{13, 5};
+  host.arch = HostArch::x86_64;
+  const Error error = save_restore_unsupported(host);
+  EXPECT_EQ(error.code(), Errc::unsupported);
+  EXPECT_EQ(error.message(),
+            "save/restore needs macOS 14 or later on an Apple silicon (arm64) Mac; this host "
+            "runs macOS 13.5 on x86_64");
+}
+
 TEST(VzSdk, TooOldMessageNamesFeatureReleaseAndSdk) {
   const Error error = sdk_too_old("vmnet networks need", MacosVersion{26, 0}, MacosVersion{14, 2});
   EXPECT_EQ(error.code(), Errc::unsupported);

@@ -100,7 +100,7 @@ Result<VZPlatformConfiguration*> make_platform(const PlatformPlan& plan, BuiltCo
     if (@available(macOS 15, *)) {
       platform.nestedVirtualizationEnabled = YES;
     } else {
-      return make_error(Errc::unsupported, "nested virtualization: needs macOS 15 or later");
+      return needs_macos("nested virtualization", macos_for_nested);
     }
 #else
     // make_plan() refuses this first (require_sdk); kept so that no path reaches VZ without it.
@@ -169,7 +169,7 @@ Result<VZNetworkDeviceAttachment*> make_vmnet_attachment(const VmnetAttachmentPl
     built.vmnet_networks.emplace_back(network);
     return [[VZVmnetNetworkDeviceAttachment alloc] initWithNetwork:network];
   }
-  return make_error(Errc::unsupported, "vmnet networks need macOS 26 or later");
+  return needs_macos("vmnet networks", macos_for_vmnet);
 #else
   // make_plan() refuses this first (require_sdk); kept so that no path reaches VZ without it.
   (void)plan;

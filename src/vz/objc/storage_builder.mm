@@ -3,6 +3,7 @@
 #include <string>
 
 #include "vz/block_device.hpp"
+#include "vz/requirements.hpp"
 #import "vz/objc/objc_support.h"
 
 namespace vmm::vz {
@@ -72,7 +73,7 @@ Result<VZStorageDeviceAttachment*> make_storage_attachment(const StoragePlan& di
     if (@available(macOS 14, *)) {
       return make_block_device_attachment(disk, what);
     }
-    return make_error(Errc::unsupported, what + ": block devices need macOS 14 or later");
+    return needs_macos(what + ": block devices", macos_for_block_device);
   }
   NSError* error = nil;
   VZDiskImageStorageDeviceAttachment* attachment =
@@ -112,7 +113,7 @@ Result<VZStorageDeviceConfiguration*> make_storage_device(const StoragePlan& dis
       if (@available(macOS 14, *)) {
         return [[VZNVMExpressControllerDeviceConfiguration alloc] initWithAttachment:attachment];
       }
-      return make_error(Errc::unsupported, what + ": NVMe disks need macOS 14 or later");
+      return needs_macos(what + ": NVMe disks", macos_for_nvme);
     case BlockBus::usb:
       return [[VZUSBMassStorageDeviceConfiguration alloc] initWithAttachment:attachment];
   }

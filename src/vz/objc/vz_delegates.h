@@ -11,15 +11,13 @@
 #include "vmm/file_descriptor.hpp"
 #include "vz/engine_link.hpp"
 
-// The VM's delegate, and the observer of its `state` (KVO). Events go to the EngineLink, which
-// delivers them off the VM's queue.
+// The VM's delegate. VZ calls it on the VM's queue; events go through the EngineLink straight to
+// the core, which hands them to the VM's callback thread. The core keeps the authoritative
+// state, so the VM's `state` is not mirrored (no KVO).
 API_AVAILABLE(macos(13.0))
-@interface VmmVZMachineObserver : NSObject <VZVirtualMachineDelegate>
+@interface VmmVZMachineDelegate : NSObject <VZVirtualMachineDelegate>
 - (instancetype)initWithLink:(std::shared_ptr<vmm::vz::EngineLink>)link NS_DESIGNATED_INITIALIZER;
 - (instancetype)init NS_UNAVAILABLE;
-// Both on the VM's queue: KVO registration must not race the state changes it observes.
-- (void)startObserving:(VZVirtualMachine*)machine;
-- (void)stopObserving:(VZVirtualMachine*)machine;
 @end
 
 // Accepts guest connections to one vsock port, handing each as an owned, dup'ed descriptor.

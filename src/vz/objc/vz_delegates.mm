@@ -6,16 +6,9 @@
 #include <utility>
 
 #include "vmm/logging.hpp"
-#include "vz/vz_state.hpp"
 #import "vz/objc/objc_support.h"
 
-namespace {
-// Identifies this file's KVO registration among any others on the same object.
-char state_context_tag;
-void* const state_context = &state_context_tag;
-}  // namespace
-
-@implementation VmmVZMachineObserver {
+@implementation VmmVZMachineDelegate {
   std::shared_ptr<vmm::vz::EngineLink> _link;
 }
 
@@ -23,35 +16,6 @@ void* const state_context = &state_context_tag;
   self = [super init];
   if (self != nil) _link = std::move(link);
   return self;
-}
-
-- (void)startObserving:(VZVirtualMachine*)machine {
-  [machine addObserver:self
-            forKeyPath:@"state"
-               options:NSKeyValueObservingOptionInitial | NSKeyValueObservingOptionNew
-               context:state_context];
-}
-
-- (void)stopObserving:(VZVirtualMachine*)machine {
-  [machine removeObserver:self forKeyPath:@"state" context:state_context];
-}
-
-- (void)observeValueForKeyPath:(NSString*)keyPath
-                      ofObject:(id)object
-                        change:(NSDictionary<NSKeyValueChangeKey, id>*)change
-                       context:(void*)context {
-  if (context != state_context) {
-    [super observeValueForKeyPath:keyPath ofObject:object change:change context:context];
-    return;
-  }
-  NSNumber* value = change[NSKeyValueChangeNewKey];
-  if (![value isKindOfClass:[NSNumber class]]) return;
-  if (const auto state = vmm::vz::vm_state_from_vz(static_cast<long>(value.integerValue))) {
-    // The core keeps the authoritative state; this copy serves code off the VM's queue and the
-    // log, which is where a state VZ reached on its own first shows.
-    _link->set_observed_state(*state);
-    vmm::logger()->debug("vz: the virtual machine is {}", vmm::to_string(*state));
-  }
 }
 
 - (void)guestDidStopVirtualMachine:(VZVirtualMachine*)virtualMachine {

@@ -1,10 +1,12 @@
 // The Engine over VZVirtualMachine. Straight-line by design: the plan decided everything, the
 // configuration builder made the objects; this file issues calls on the VM's serial queue and
-// bridges completion handlers, delegate calls and KVO to the core through the EngineLink.
+// bridges completion handlers and delegate calls to the core through the EngineLink.
 //
-// Threading (see the reference's rules): every call on the VM and its devices is made with
-// dispatch_async on `queue_`; nothing here blocks on that queue or dispatch_syncs onto it. Results
-// and events are delivered on a second serial queue, so user code never runs on the VM's queue.
+// Threading (see the reference's rules): every call on the VM and its devices goes through
+// objc::on_queue() (vm_queue.h) onto `queue_`; nothing here blocks on that queue or
+// dispatch_syncs onto it. Results and events go from the VM's queue straight to the core, which
+// hands them to the VM's callback thread (no user code runs on the VM's queue): an operation
+// crosses two hand-offs, caller -> VM queue -> callback thread.
 #import <Foundation/Foundation.h>
 #import <Virtualization/Virtualization.h>
 
@@ -20,15 +22,17 @@
 #include <utility>
 #include <variant>
 
-#include "config/access.hpp"
+#include "config/config_facts.hpp"
 #include "machine/engine.hpp"
 #include "vmm/logging.hpp"
 #include "vz/console_reader.hpp"
 #include "vz/engine_link.hpp"
 #include "vz/plan.hpp"
+#include "vz/requirements.hpp"
 #import "vz/objc/configuration_builder.h"
 #import "vz/objc/host_query.h"
 #import "vz/objc/objc_support.h"
+#import "vz/objc/vm_queue.h"
 #import "vz/objc/vz_delegates.h"
 #include "vz/sdk_capabilities.h"
 #include "vz/vz_errors.hpp"
@@ -36,15 +40,21 @@
 namespace vmm::vz {
 namespace {
 
-// Tags each engine's VM queue with the engine, so the destructor knows when it runs on it.
-char queue_key;
+using objc::call_on_queue;
+using objc::on_queue;
+
 // How long the destructor waits for a hard stop before releasing the VM anyway.
 constexpr std::int64_t stop_timeout_ns = 10 * static_cast<std::int64_t>(NSEC_PER_SEC);
-// How long a caller waits for a short call on the VM's queue (listen_vsock, the save check).
-constexpr std::int64_t queue_timeout_ns = 10 * static_cast<std::int64_t>(NSEC_PER_SEC);
 
 using Done = detail::Engine::Done;
 using MachineCall = void (^)(VZVirtualMachine* machine, Done finish);
+
+// Whether the VM has a vsock device is decided once, by the core before it calls the engine
+// (detail::require_vsock_device, config/config_facts.hpp); the plan then always configures one.
+// A VM without the device here is the framework's inconsistency, not the caller's mistake.
+Error no_socket_device(const std::string& what) {
+  return Error(Errc::backend, what + ": the virtual machine has no VZVirtioSocketDevice");
+}
 
 API_AVAILABLE(macos(13.0))
 VZVirtioSocketDevice* _Nullable socket_device(VZVirtualMachine* machine) {
@@ -52,35 +62,6 @@ VZVirtioSocketDevice* _Nullable socket_device(VZVirtualMachine* machine) {
     if ([device isKindOfClass:[VZVirtioSocketDevice class]]) return (VZVirtioSocketDevice*)device;
   }
   return nil;
-}
-
-// Runs `body` on `queue` and waits for its answer, for the few calls whose outcome the caller
-// needs before returning. Inline when already on the queue (from a VZ callback, where `owner`
-// tagged it), because waiting there would deadlock. An exception is the error; a queue that does
-// not answer within queue_timeout_ns is a `timeout` error (and `body` may still run later).
-Result<void> call_on_queue(dispatch_queue_t queue, const void* owner, const std::string& what,
-                           std::optional<Error> (^body)(void)) {
-  auto outcome = std::make_shared<std::optional<Error>>();
-  dispatch_semaphore_t answered = dispatch_semaphore_create(0);
-  void (^guarded)(void) = ^{
-    @try {
-      *outcome = body();
-    } @catch (NSException* exception) {
-      *outcome = objc::error_from(exception, what);
-    }
-    dispatch_semaphore_signal(answered);
-  };
-  if (dispatch_get_specific(&queue_key) == owner) {
-    guarded();
-  } else {
-    dispatch_async(queue, guarded);
-    if (dispatch_semaphore_wait(answered, dispatch_time(DISPATCH_TIME_NOW, queue_timeout_ns)) != 0) {
-      return make_error(Errc::timeout,
-                        what + ": the virtual machine's queue did not answer within 10 s");
-    }
-  }
-  if (*outcome) return **outcome;
-  return {};
 }
 
 // Save and restore exist only on arm64 and from macOS 14: their calls live in functions with that
@@ -107,46 +88,39 @@ Result<void> validate_save_restore_on_queue(dispatch_queue_t queue, const void* 
 API_AVAILABLE(macos(14.0))
 void save_on_queue(dispatch_queue_t queue, VZVirtualMachine* machine,
                    VZVirtualMachineConfiguration* configuration, NSURL* url, Done finish) {
-  dispatch_async(queue, ^{
-    @try {
-      if (auto refused = save_restore_refused(configuration)) {
-        finish(*refused);
-        return;
-      }
-      [machine saveMachineStateToURL:url
-                   completionHandler:^(NSError* _Nullable saveError) {
-                     finish(objc::result_from(saveError, "save"));
-                   }];
-    } @catch (NSException* exception) {
-      finish(objc::error_from(exception, "save"));
-    }
-  });
+  on_queue(
+      queue, "save",
+      ^{
+        if (auto refused = save_restore_refused(configuration)) {
+          finish(*refused);
+          return;
+        }
+        [machine saveMachineStateToURL:url
+                     completionHandler:^(NSError* _Nullable saveError) {
+                       finish(objc::result_from(saveError, "save"));
+                     }];
+      },
+      finish);
 }
 
 API_AVAILABLE(macos(14.0))
 void restore_on_queue(dispatch_queue_t queue, VZVirtualMachine* machine,
                       VZVirtualMachineConfiguration* configuration, NSURL* url, Done finish) {
-  dispatch_async(queue, ^{
-    @try {
-      if (auto refused = save_restore_refused(configuration)) {
-        finish(*refused);
-        return;
-      }
-      [machine restoreMachineStateFromURL:url
-                        completionHandler:^(NSError* _Nullable restoreError) {
-                          finish(objc::result_from(restoreError, "restore"));
-                        }];
-    } @catch (NSException* exception) {
-      finish(objc::error_from(exception, "restore"));
-    }
-  });
+  on_queue(
+      queue, "restore",
+      ^{
+        if (auto refused = save_restore_refused(configuration)) {
+          finish(*refused);
+          return;
+        }
+        [machine restoreMachineStateFromURL:url
+                          completionHandler:^(NSError* _Nullable restoreError) {
+                            finish(objc::result_from(restoreError, "restore"));
+                          }];
+      },
+      finish);
 }
 #endif
-
-Error save_unsupported() {
-  return Error(Errc::unsupported,
-               "save/restore needs macOS 14 or later on an Apple silicon (arm64) Mac");
-}
 
 class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
  public:
@@ -156,64 +130,57 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
         plan_(std::move(plan)),
         built_(std::move(built)),
         console_(std::move(console)) {
-    queue_ = dispatch_queue_create("vmm.vz.machine", DISPATCH_QUEUE_SERIAL);
-    delivery_ = dispatch_queue_create("vmm.vz.delivery", DISPATCH_QUEUE_SERIAL);
-    dispatch_queue_set_specific(queue_, &queue_key, this, nullptr);
-    dispatch_queue_t delivery = delivery_;
-    link_ = EngineLink::create([delivery](EngineLink::Task task) {
-      dispatch_async(delivery, ^{
-        task();
-      });
-    });
+    queue_ = objc::make_vm_queue(this);
+    link_ = EngineLink::create();
     machine_ = [[VZVirtualMachine alloc] initWithConfiguration:built_.configuration queue:queue_];
-    observer_ = [[VmmVZMachineObserver alloc] initWithLink:link_];
+    delegate_ = [[VmmVZMachineDelegate alloc] initWithLink:link_];
     VZVirtualMachine* machine = machine_;
-    VmmVZMachineObserver* observer = observer_;
+    VmmVZMachineDelegate* delegate = delegate_;
     // First on the queue, before any operation can be queued behind it.
-    dispatch_async(queue_, ^{
-      machine.delegate = observer;
-      [observer startObserving:machine];
+    on_queue(queue_, "setting the virtual machine's delegate", ^{
+      machine.delegate = delegate;
     });
   }
 
   ~VzEngine() override {
     link_->close();
-    const bool on_queue = dispatch_get_specific(&queue_key) == this;
+    const bool on_own_queue = objc::on_own_queue(this);
     VZVirtualMachine* machine = machine_;
-    VmmVZMachineObserver* observer = observer_;
     // The sockets and vmnet networks VZ may still use are released only after the VM stopped,
     // on its queue, so that no descriptor number is closed (and reused) under a live VM.
     auto resources = std::make_shared<BuiltConfiguration>(std::move(built_));
     dispatch_semaphore_t released = dispatch_semaphore_create(0);
-    dispatch_async(queue_, ^{
-      void (^release)(void) = ^{
-        [observer stopObserving:machine];
-        machine.delegate = nil;
-        (void)resources;
-        dispatch_semaphore_signal(released);
-      };
-      @try {
-        if (@available(macOS 12, *)) {
-          if (machine.canStop) {
-            [machine stopWithCompletionHandler:^(NSError* _Nullable error) {
-              (void)error;
-              release();
-            }];
-            return;
+    // Runs once, on the queue: after the stop, or at once when the VM cannot stop or the stop
+    // call raised.
+    void (^release)(void) = ^{
+      machine.delegate = nil;
+      (void)resources;
+      dispatch_semaphore_signal(released);
+    };
+    on_queue(
+        queue_, "stopping the VM on release",
+        ^{
+          if (@available(macOS 12, *)) {
+            if (machine.canStop) {
+              [machine stopWithCompletionHandler:^(NSError* _Nullable error) {
+                (void)error;
+                release();
+              }];
+              return;
+            }
           }
-        }
-      } @catch (NSException* exception) {
-        vmm::logger()->warn("vz: stopping the VM on release failed: {}",
-                            objc::to_std(exception.reason));
-      }
-      release();
-    });
+          release();
+        },
+        [release](Error error) {
+          vmm::logger()->warn("vz: {}", error.message());
+          release();
+        });
     // From a callback on the VM's queue the stop cannot complete while we wait: don't.
-    if (!on_queue) {
+    if (!on_own_queue) {
       dispatch_semaphore_wait(released, dispatch_time(DISPATCH_TIME_NOW, stop_timeout_ns));
     }
     machine_ = nil;
-    observer_ = nil;
+    delegate_ = nil;
     console_.reset();
   }
 
@@ -260,7 +227,7 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
           finish(objc::result_from(error, "stop"));
         }];
       } else {
-        finish(Error(Errc::unsupported, "a hard stop needs macOS 12 or later"));
+        finish(needs_macos("stop", macos_for_hard_stop));
       }
     });
   }
@@ -286,7 +253,7 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
       return validate_save_restore_on_queue(queue_, this, built_.configuration);
     }
 #endif
-    return save_unsupported();
+    return save_restore_unsupported();
   }
 
   std::string state_file_name() const override { return "state.vzvmsave"; }
@@ -305,7 +272,7 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
     }
 #endif
     (void)state_file;
-    finish(save_unsupported());
+    finish(save_restore_unsupported());
   }
 
   void restore(const std::filesystem::path& state_file, Done done) override {
@@ -322,7 +289,7 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
     }
 #endif
     (void)state_file;
-    finish(save_unsupported());
+    finish(save_restore_unsupported());
   }
 
   void connect_vsock(std::uint32_t port,
@@ -330,39 +297,35 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
     const std::shared_ptr<EngineLink> link = link_;
     VZVirtualMachine* machine = machine_;
     const std::string what = "vsock connection to guest port " + std::to_string(port);
-    dispatch_async(queue_, ^{
-      @try {
-        VZVirtioSocketDevice* device = socket_device(machine);
-        if (device == nil) {
-          link->deliver_fd(done, Error(Errc::unsupported, what + ": this VM has no vsock device"));
-          return;
-        }
-        [device connectToPort:port
-            completionHandler:^(VZVirtioSocketConnection* _Nullable connection,
-                                NSError* _Nullable error) {
-              if (connection == nil) {
-                link->deliver_fd(done, objc::error_from(error, what));
-                return;
-              }
-              // The connection closes its own descriptor when released: hand out a duplicate.
-              const int fd = ::fcntl(connection.fileDescriptor, F_DUPFD_CLOEXEC, 0);
-              if (fd < 0) {
-                link->deliver_fd(done, Error(Errc::io, what + ": " + std::strerror(errno)));
-                return;
-              }
-              link->deliver_fd(done, fd);
-            }];
-      } @catch (NSException* exception) {
-        link->deliver_fd(done, objc::error_from(exception, what));
-      }
-    });
+    on_queue(
+        queue_, what,
+        ^{
+          VZVirtioSocketDevice* device = socket_device(machine);
+          if (device == nil) {
+            link->deliver_fd(done, no_socket_device(what));
+            return;
+          }
+          [device connectToPort:port
+              completionHandler:^(VZVirtioSocketConnection* _Nullable connection,
+                                  NSError* _Nullable error) {
+                if (connection == nil) {
+                  link->deliver_fd(done, objc::error_from(error, what));
+                  return;
+                }
+                // The connection closes its own descriptor when released: hand out a duplicate.
+                const int fd = ::fcntl(connection.fileDescriptor, F_DUPFD_CLOEXEC, 0);
+                if (fd < 0) {
+                  link->deliver_fd(done, Error(Errc::io, what + ": " + std::strerror(errno)));
+                  return;
+                }
+                link->deliver_fd(done, fd);
+              }];
+        },
+        [link, done](Error error) { link->deliver_fd(done, std::move(error)); });
   }
 
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection) override {
-    if (!plan_.vsock) {
-      return make_error(Errc::unsupported, "listen_vsock: this VM has no vsock device");
-    }
     // VZ holds the listener's delegate weakly: the acceptor lives in the Subscription.
     VmmVZVsockAcceptor* acceptor = [[VmmVZVsockAcceptor alloc] initWithLink:link_
                                                                    handler:std::move(on_connection)];
@@ -374,35 +337,24 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
     // The outcome is needed before returning: a listener VZ refused must not look installed.
     auto installed = call_on_queue(queue, this, what, ^{
       VZVirtioSocketDevice* device = socket_device(machine);
-      if (device == nil) {
-        return std::optional<Error>(Error(Errc::unsupported, what + ": this VM has no vsock device"));
-      }
+      if (device == nil) return std::optional<Error>(no_socket_device(what));
       [device setSocketListener:listener forPort:port];
       return std::optional<Error>();
     });
     if (!installed && installed.error().code() == Errc::timeout) {
       // The install may still run after a timeout: undo it then (the queue is serial). Other
       // failures installed nothing, and removing could drop an earlier listener on the port.
-      dispatch_async(queue, ^{
-        @try {
-          [socket_device(machine) removeSocketListenerForPort:port];
-        } @catch (NSException* exception) {
-          (void)exception;
-        }
+      on_queue(queue, what + ": undoing the install after the timeout", ^{
+        [socket_device(machine) removeSocketListenerForPort:port];
         (void)listener;
         (void)acceptor;
       });
     }
     if (!installed) return installed.error();
     return Subscription([queue, machine, listener, acceptor, port] {
-      dispatch_async(queue, ^{
-        @try {
-          [socket_device(machine) removeSocketListenerForPort:port];
-        } @catch (NSException* exception) {
-          vmm::logger()->warn("vz: removing the vsock listener on port {} failed: {}", port,
-                              objc::to_std(exception.reason));
-        }
-        // Released here, on the queue, once VZ no longer knows them.
+      on_queue(queue, "removing the vsock listener on port " + std::to_string(port), ^{
+        [socket_device(machine) removeSocketListenerForPort:port];
+        // Released here, on the queue, once VZ no longer knows them (also after an exception).
         (void)listener;
         (void)acceptor;
       });
@@ -413,14 +365,12 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
   // Runs `call` on the VM's queue; an Objective-C exception there fails the operation.
   void run(Done finish, const char* what, MachineCall call) {
     VZVirtualMachine* machine = machine_;
-    const std::string context(what);
-    dispatch_async(queue_, ^{
-      @try {
-        call(machine, finish);
-      } @catch (NSException* exception) {
-        finish(objc::error_from(exception, context));
-      }
-    });
+    on_queue(
+        queue_, what,
+        ^{
+          call(machine, finish);
+        },
+        finish);
   }
 
   VmConfig config_;
@@ -428,10 +378,9 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
   BuiltConfiguration built_;
   std::unique_ptr<ConsoleReader> console_;
   dispatch_queue_t queue_ = nil;
-  dispatch_queue_t delivery_ = nil;
   std::shared_ptr<EngineLink> link_;
   VZVirtualMachine* machine_ = nil;
-  VmmVZMachineObserver* observer_ = nil;
+  VmmVZMachineDelegate* delegate_ = nil;  // VZ holds its delegate weakly
 };
 
 API_AVAILABLE(macos(13.0))
@@ -450,11 +399,10 @@ Result<std::unique_ptr<detail::Engine>> create_engine(const VmConfig& config,
   auto built = build_configuration(*plan);
   if (!built) return built.error();
 
-  VmConfig effective = config;
-  if (built->generated_machine_identifier) {
-    // config() then reports the identifier VZ uses, which a snapshot manifest must record.
-    ConfigAccess::replace_machine_identifier(effective, *built->generated_machine_identifier);
-  }
+  // config() then reports the identifier VZ uses, which a snapshot manifest must record
+  // (config/config_facts.hpp decides when it replaces the config's).
+  VmConfig effective =
+      detail::with_machine_identifier_in_use(config, built->generated_machine_identifier);
   std::unique_ptr<ConsoleReader> console;
   if (built->console_read_end) {
     auto reader = ConsoleReader::start(std::move(built->console_read_end),
@@ -482,11 +430,9 @@ Result<std::unique_ptr<Engine>> make_vz_engine(const VmConfig& config,
     }
   }
   const NSOperatingSystemVersion version = NSProcessInfo.processInfo.operatingSystemVersion;
-  return make_error(Errc::unsupported,
-                    "the Virtualization.framework backend needs macOS 13 or later (this host "
-                    "runs macOS " +
-                        std::to_string(version.majorVersion) + "." +
-                        std::to_string(version.minorVersion) + ")");
+  return vz::needs_macos("the Virtualization.framework backend", vz::macos_for_backend,
+                         vz::MacosVersion{static_cast<int>(version.majorVersion),
+                                          static_cast<int>(version.minorVersion)});
 }
 
 }  // namespace vmm::detail
