@@ -5,6 +5,7 @@
 //   vmm-run --kernel vmlinuz [--initrd initrd.img] [--cmdline "console=hvc0"] [--cpus N]
 //           [--memory 512MiB] [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]...
 //           [--stop-after SECONDS] [--backend auto|qemu|vz] [--accel auto|kvm|tcg]
+//           [--metrics-every SECONDS]
 //   vmm-run --config vm.json [--stop-after SECONDS]
 //   vmm-run ... --print-config     (prints the validated config as JSON and exits)
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
@@ -23,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <stop_token>
 #include <thread>
 
 namespace {
@@ -38,6 +40,7 @@ void print_usage(std::FILE* to) {
              "                [--disk PATH[:ro]]... [--nat] [--share TAG:DIR]... | --config FILE)\n"
              "               [--stop-after SECONDS] [--backend auto|qemu|vz] "
              "[--accel auto|kvm|tcg] [--print-config]\n"
+             "               [--metrics-every SECONDS]\n"
              "defaults: --cpus 2, --memory 1GiB, no network, console on hvc0 (virtio console) "
              "streamed to stdout,\n"
              "          --cmdline \"{}\", --backend auto, --accel auto, runs until the guest "
@@ -49,6 +52,7 @@ struct Options {
   vmm::VmConfigBuilder builder = vmm::VmConfig::builder();
   std::optional<std::string> config_file;
   std::optional<std::chrono::seconds> stop_after;
+  std::optional<std::chrono::seconds> metrics_every;  // --metrics-every
   vmm::CreateOptions create;
   bool print_config = false;
   bool help = false;
@@ -56,7 +60,7 @@ struct Options {
 
 const vmm_examples::FlagSpec flags{
     {"--kernel", "--initrd", "--cmdline", "--config", "--cpus", "--memory", "--disk", "--share",
-     "--stop-after", "--backend", "--accel"},
+     "--stop-after", "--backend", "--accel", "--metrics-every"},
     {"--nat", "--print-config"}};
 
 vmm::Result<Options> parse_options(int argc, char** argv) {
@@ -97,6 +101,10 @@ vmm::Result<Options> parse_options(int argc, char** argv) {
       auto seconds = vmm_examples::parse_number(flag, value, 0, 366ULL * 24 * 3600);
       if (!seconds) return std::move(seconds).error();
       o.stop_after = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*seconds));
+    } else if (flag == "--metrics-every") {
+      auto seconds = vmm_examples::parse_number(flag, value, 1, 366ULL * 24 * 3600);
+      if (!seconds) return std::move(seconds).error();
+      o.metrics_every = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*seconds));
     } else if (flag == "--backend") {
       if (value == "qemu") o.create.backend = vmm::Backend::qemu;
       else if (value == "vz") o.create.backend = vmm::Backend::virtualization_framework;
@@ -203,6 +211,21 @@ int main(int argc, char** argv) {
   if (auto started = vm->start().get(); !started) {
     fmt::print(stderr, "vmm-run: start: {}\n", started.error());
     return 1;
+  }
+  // --metrics-every: one line of VirtualMachine::metrics() on stderr per period (as JSON after
+  // "vmm-run: metrics "), until vmm-run ends; the jthread is stopped and joined before the VM goes.
+  std::jthread metrics_printer;
+  if (options.metrics_every) {
+    metrics_printer = std::jthread([&vm, every = *options.metrics_every](std::stop_token stop) {
+      std::mutex mutex;
+      std::condition_variable_any cv;
+      std::unique_lock lock(mutex);
+      for (;;) {
+        cv.wait_for(lock, stop, every, [] { return false; });  // wakes early only on stop
+        if (stop.stop_requested()) return;
+        fmt::print(stderr, "vmm-run: metrics {}\n", vm->metrics().to_json());
+      }
+    });
   }
   const auto why = wakeup.wait(options.stop_after);
   fmt::print(stderr, "vmm-run: {}\n", why);

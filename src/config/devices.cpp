@@ -19,6 +19,7 @@ std::string_view network_kind(const NetworkAttachment& attachment) {
     std::string_view operator()(const FileHandleNetwork&) const { return "file_handle"; }
     std::string_view operator()(const UnixDatagramNetwork&) const { return "unix_datagram"; }
     std::string_view operator()(const VmnetNetwork&) const { return "vmnet"; }
+    std::string_view operator()(const TapNetwork&) const { return "tap"; }
   };
   return std::visit(Visitor{}, attachment);
 }

@@ -11,6 +11,7 @@
 
 #include "vmm/devices.hpp"
 #include "vmm/error.hpp"
+#include "vmm/isolation.hpp"
 #include "vmm/qemu_options.hpp"
 #include "vmm/state.hpp"
 
@@ -50,6 +51,8 @@ inline constexpr NameTable<VmState, 10> kVmStateNames{{{VmState::stopped, "stopp
 inline constexpr NameTable<Acceleration, 3> kAccelerationNames{{{Acceleration::automatic, "automatic"},
                                                                 {Acceleration::kvm, "kvm"},
                                                                 {Acceleration::tcg, "tcg"}}};
+inline constexpr NameTable<Sandbox, 3> kSandboxNames{
+    {{Sandbox::automatic, "automatic"}, {Sandbox::required, "required"}, {Sandbox::off, "off"}}};
 
 // "unknown" is only reachable with a value cast from outside the enum.
 template <typename E, std::size_t N>

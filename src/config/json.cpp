@@ -65,6 +65,8 @@ json network_to_json(const NetworkDevice& network) {
     j["mtu"] = unix_dgram->mtu;
   } else if (const auto* vmnet = std::get_if<VmnetNetwork>(&network.attachment)) {
     if (vmnet->subnet) j["subnet"] = *vmnet->subnet;
+  } else if (const auto* tap = std::get_if<TapNetwork>(&network.attachment)) {
+    j["ifname"] = tap->ifname;
   }
   return j;
 }
@@ -148,7 +150,8 @@ std::uint32_t read_mtu(const JsonObject& o) {
 }
 
 void read_network(const json& value, const std::string& path, VmConfigBuilder& builder) {
-  const JsonObject probe(value, path, {"type", "mac", "interface", "fd", "mtu", "socket", "subnet"});
+  const JsonObject probe(value, path,
+                         {"type", "mac", "interface", "fd", "mtu", "socket", "subnet", "ifname"});
   const auto type = probe.string("type");
   std::optional<MacAddress> mac;
   if (auto text = probe.optional_string("mac")) {
@@ -171,10 +174,13 @@ void read_network(const json& value, const std::string& path, VmConfigBuilder& b
   } else if (type == "vmnet") {
     const JsonObject o(value, path, {"type", "mac", "subnet"});
     builder.network(VmnetNetwork{o.optional_string("subnet")}, mac);
+  } else if (type == "tap") {
+    const JsonObject o(value, path, {"type", "mac", "ifname"});
+    builder.network(TapNetwork{o.string("ifname")}, mac);
   } else {
     json_fail(probe.path_of("type"),
               fmt::format("\"{}\" is not one of \"nat\", \"bridged\", \"file_handle\", "
-                          "\"unix_datagram\", \"vmnet\"", type));
+                          "\"unix_datagram\", \"vmnet\", \"tap\"", type));
   }
 }
 

@@ -116,6 +116,14 @@ class Core : public std::enable_shared_from_this<Core> {
     if (!closing_) callback();
   }
 
+  // The current (or last) run's log file; any thread.
+  std::optional<std::filesystem::path> log_path() {
+    std::lock_guard lock(mutex_);
+    return log_path_;
+  }
+  // metrics.cpp: /proc and the tap counters on the calling thread, QMP on the worker.
+  VmMetrics metrics();
+
   std::shared_ptr<detail::EngineListener> listener() {
     std::lock_guard lock(mutex_);
     return listener_.lock();
@@ -167,6 +175,9 @@ class Core : public std::enable_shared_from_this<Core> {
   std::string shutdown_reason_;
   bool shutdown_by_guest_ = false;
   std::string migration_status_;
+  std::uint64_t runs_ = 0;                             // launches so far: names the run's log
+  std::optional<std::filesystem::path> log_path_;
+  std::chrono::steady_clock::time_point run_started_;  // of the live QEMU
 
   std::thread worker_;
   std::unique_ptr<Run> run_;  // worker thread only

@@ -16,6 +16,7 @@
 
 #include "config/access.hpp"
 #include "config/efi_store.hpp"
+#include "qemu/confinement.hpp"
 #include "qemu/core.hpp"
 #include "qemu/vsock.hpp"
 #include "vmm/format.hpp"
@@ -243,6 +244,9 @@ class QemuEngine final : public detail::Engine {
     run(std::move(done), [](Core& c) { return c.do_simple("system_powerdown", "request_stop"); });
   }
 
+  std::optional<std::filesystem::path> log_path() const override { return core_->log_path(); }
+  VmMetrics metrics() const override { return core_->metrics(); }
+
   Result<void> check_save_support() const override {
     return check_qemu_save_support(core_->config());
   }
@@ -329,6 +333,10 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
 
   auto command_line = build_qemu_command_line(effective, *host, paths);
   if (!command_line) return std::move(command_line).error();
+  // CreateOptions::isolation: QEMU's own flags here, the rest at each launch (run.cpp).
+  auto confinement = plan_confinement(options.isolation, host->binary);
+  if (!confinement) return std::move(confinement).error();
+  command_line->argv.insert(command_line->argv.end(), confinement->begin(), confinement->end());
   vmm::logger()->debug("qemu: {}", fmt::join(command_line->argv, " "));
 
   auto core = std::make_shared<Core>(std::move(effective), options, work_dir, std::move(*host),

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/efi_store.hpp"
+#include "qemu/confinement.hpp"
 #include "qemu/core.hpp"
 #include "vmm/logging.hpp"
 
@@ -133,13 +134,32 @@ Result<void> Core::launch(bool incoming) {
     migration_status_.clear();
   }
   run->generation = generation;
+  auto confinement = open_confinement(options_.isolation);  // netns and cgroup, before exec
+  if (!confinement) return std::move(confinement).error();
+  std::uint64_t run_number = 0;
+  {
+    std::lock_guard lock(mutex_);
+    run_number = ++runs_;
+  }
+  auto log = RunLog::create(work_dir_, run_number);
+  if (!log) return std::move(log).error();
+  run->log = *log;
+  {
+    std::lock_guard lock(mutex_);
+    log_path_ = run->log->path();
+    run_started_ = std::chrono::steady_clock::now();
+  }
   std::weak_ptr<Core> weak = weak_from_this();
-  auto qemu = Process::spawn(argv, inherit, [weak, generation](ExitStatus status) {
-    if (auto core = weak.lock()) {
-      core->post([core = core.get(), generation, status] { core->handle_exit(generation, status); });
-      core->notify_events();
-    }
-  });
+  auto qemu = Process::spawn(
+      argv, inherit,
+      [weak, generation](ExitStatus status) {
+        if (auto core = weak.lock()) {
+          core->post(
+              [core = core.get(), generation, status] { core->handle_exit(generation, status); });
+          core->notify_events();
+        }
+      },
+      confinement->setup(), [log = run->log](std::string_view chunk) { log->write(chunk); });
   if (!qemu) return std::move(qemu).error();
   run->qemu = std::move(*qemu);
   (*qmp_pair)[1].reset();

@@ -15,6 +15,7 @@
 
 #include "qemu/process.hpp"
 #include "qemu/qmp_client.hpp"
+#include "qemu/run_log.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
 
@@ -24,6 +25,7 @@ namespace vmm::qemu {
 struct Run {
   std::uint64_t generation = 0;
   std::vector<std::unique_ptr<Process>> virtiofsd;
+  std::shared_ptr<RunLog> log;    // QEMU's stderr (run_log.hpp); outlives the waiter's writes
   std::unique_ptr<Process> qemu;
   std::unique_ptr<QmpClient> qmp;
   FileDescriptor console;        // our end of the guest's ttyS0
