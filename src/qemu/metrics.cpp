@@ -59,7 +59,9 @@ VmMetrics Core::metrics() {
   std::chrono::steady_clock::time_point started;
   {
     std::lock_guard lock(mutex_);
-    if (live_qemu_ != nullptr && !live_qemu_->exit_status()) pid = live_qemu_->pid();
+    if (live_run_ != nullptr && !live_run_->qemu().exit_status()) {
+      pid = live_run_->qemu().pid();
+    }
     started = run_started_;
   }
   if (pid == 0) return metrics;
@@ -98,12 +100,12 @@ VmMetrics Core::metrics() {
   auto future = promise->get_future();
   post([this, promise] {
     QmpFigures figures;
-    if (run_ && run_->qmp) {
-      if (auto reply = run_->qmp->execute("query-blockstats", json::object(), command_timeout)) {
+    if (run_) {
+      if (auto reply = run_->execute("query-blockstats")) {
         figures.disks = disks_from(*reply, config_.disks().size());
       }
       if (config_.balloon()) {
-        if (auto reply = run_->qmp->execute("query-balloon", json::object(), command_timeout)) {
+        if (auto reply = run_->execute("query-balloon")) {
           if (const auto it = reply->find("actual");
               it != reply->end() && it->is_number_unsigned()) {
             figures.balloon_actual = it->get<std::uint64_t>();
