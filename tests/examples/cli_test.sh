@@ -42,6 +42,7 @@ expect 2 '--cpus: "-1" is not a whole number' vmm-run --kernel "$k" --cpus -1
 expect 2 '--cpus: "4294967296" is not a whole number' vmm-run --kernel "$k" --cpus 4294967296
 expect 2 '--stop-after: "abc" is not a whole number' vmm-run --kernel "$k" --stop-after abc
 expect 2 '--memory: ' vmm-run --kernel "$k" --memory lots
+expect 2 '--metrics-every: "0" is not a whole number from 1' vmm-run --kernel "$k" --metrics-every 0
 expect 2 'unknown flag --frobnicate' vmm-run --kernel "$k" --frobnicate
 expect 2 'unknown flag --frobnicate' vmm-run --frobnicate --kernel "$k"
 expect 2 '--kernel needs a value' vmm-run --kernel
