@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,7 @@ using namespace std::chrono_literals;
 const vmm::vfkit::ExtraFlag vmm_extras[] = {
     {"--config", true},  {"--backend", true},   {"--accel", true},       {"--stop-after", true},
     {"--no-start", false}, {"--dry-run", false}, {"--print-args", false},
+    {"--metrics-every", true},
 };
 
 // --image and its companions are taken out of the command line before vfkit's grammar reads it
@@ -111,6 +113,7 @@ void print_usage(std::FILE* to) {
              "  --no-start           serve the REST API without starting (for POST /vm/restore)\n"
              "  --dry-run            print the validated machine as vmm JSON and exit\n"
              "  --print-args         print the machine as canonical vfkit arguments, one per line\n"
+             "  --metrics-every SECONDS  print VirtualMachine::metrics() as JSON on stderr this often\n"
              "  --image NAME[:ARCH]  download, verify, cache and clone a catalog image and boot it\n"
              "                       (instead of a bootloader; with --user-data FILE (a NoCloud seed),\n"
              "                       --image-cmdline TEXT, --image-catalog FILE..., --image-cache DIR)\n"
@@ -123,6 +126,7 @@ struct Extras {
   std::optional<std::chrono::seconds> stop_after;
   vmm::CreateOptions create;
   bool no_start = false, dry_run = false, print_args = false;
+  std::optional<std::chrono::seconds> metrics_every;  // --metrics-every
 };
 
 vmm::Result<void> apply_extra(const std::string& flag, const std::string& value, Extras& e) {
@@ -131,7 +135,11 @@ vmm::Result<void> apply_extra(const std::string& flag, const std::string& value,
   else if (flag == "--no-start") e.no_start = true;
   else if (flag == "--dry-run") e.dry_run = true;
   else if (flag == "--print-args") e.print_args = true;
-  else if (flag == "--stop-after") {
+  else if (flag == "--metrics-every") {
+    auto seconds = vmm_examples::parse_number(flag, value, 1, 366ULL * 24 * 3600);
+    if (!seconds) return std::move(seconds).error();
+    e.metrics_every = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*seconds));
+  } else if (flag == "--stop-after") {
     // Up to a year: a bound that keeps the wait's clock arithmetic far from overflow.
     auto seconds = vmm_examples::parse_number(flag, value, 0, 366ULL * 24 * 3600);
     if (!seconds) return std::move(seconds).error();
@@ -393,6 +401,21 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "vmm-run: start: {}\n", started.error());
       return 1;
     }
+  // --metrics-every: one line of VirtualMachine::metrics() on stderr per period (as JSON after
+  // "vmm-run: metrics "), until vmm-run ends; the jthread is stopped and joined before the VM goes.
+  std::jthread metrics_printer;
+  if (extras.metrics_every) {
+    metrics_printer = std::jthread([&vm, every = *extras.metrics_every](std::stop_token stop) {
+      std::mutex mutex;
+      std::condition_variable_any cv;
+      std::unique_lock lock(mutex);
+      for (;;) {
+        cv.wait_for(lock, stop, every, [] { return false; });  // wakes early only on stop
+        if (stop.stop_requested()) return;
+        fmt::print(stderr, "vmm-run: metrics {}\n", vm->metrics().to_json());
+      }
+    });
+  }
   // vfkit exposes vsock ports once the VM runs; one that cannot be exposed stops the run.
   std::vector<std::unique_ptr<vmm::vfkit::VsockBridge>> bridges;
   bool exposure_failed = false;

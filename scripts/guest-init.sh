@@ -5,6 +5,7 @@
 # console output, so the lines printed here are a contract:
 #   VMM-DISK vda <sectors>   once, only if /dev/vda exists (512-byte sectors)
 #   VMM-NET eth0 <mac>       once, only if eth0 exists
+#   VMM-NET-SENT <ip:port>   once, with vmm.net_send= (see below), or VMM-NET-SEND-FAILED
 #   VMM-DISK-WRITTEN vda     once, after vmm.write_vda= wrote and flushed its text
 #   VMM-DISK-WRITE-FAILED vda  instead, when that write failed (e.g. a read-only disk)
 #   VMM-INPUT <line>         per line of host input, with vmm.echo_input=1
@@ -116,6 +117,33 @@ case " $cmdline " in
 	done
 	;;
 esac
+# A static network on eth0, for a tap network (no DHCP there), and one line sent to a peer:
+#   vmm.net_address=ADDR/PREFIX vmm.net_gateway=IP vmm.net_send=IP:PORT
+# prints VMM-NET-SENT IP:PORT once the peer took "VMM-NET-HELLO <eth0 mac>", or
+# VMM-NET-SEND-FAILED IP:PORT after 30 tries.
+net_address= net_gateway= net_send=
+for opt in $cmdline; do
+	case "$opt" in
+	vmm.net_address=*) net_address=${opt#*=} ;;
+	vmm.net_gateway=*) net_gateway=${opt#*=} ;;
+	vmm.net_send=*) net_send=${opt#*=} ;;
+	esac
+done
+if [ -n "$net_address" ] && [ -e /sys/class/net/eth0 ]; then
+	ip link set eth0 up
+	ip addr add "$net_address" dev eth0
+	[ -n "$net_gateway" ] && ip route add default via "$net_gateway"
+fi
+if [ -n "$net_send" ]; then
+	n=0
+	until echo "VMM-NET-HELLO $(cat /sys/class/net/eth0/address)" |
+		nc -w 2 "${net_send%:*}" "${net_send##*:}" 2>/dev/null; do
+		n=$((n + 1))
+		if [ "$n" -ge 30 ]; then break; fi
+		sleep 1
+	done
+	if [ "$n" -lt 30 ]; then echo "VMM-NET-SENT $net_send"; else echo "VMM-NET-SEND-FAILED $net_send"; fi
+fi
 echo "VMM-GUEST-READY"
 
 # Called after every counter line (and once before the first, so that

@@ -68,8 +68,15 @@ struct VmnetNetwork {
   friend bool operator==(const VmnetNetwork&, const VmnetNetwork&) = default;
 };
 
-using NetworkAttachment =
-    std::variant<NatNetwork, BridgedNetwork, FileHandleNetwork, UnixDatagramNetwork, VmnetNetwork>;
+// A Linux tap interface, opened by name (QEMU backend; in CreateOptions::isolation's network
+// namespace when one is given). The caller creates it (`ip tuntap add NAME mode tap`).
+struct TapNetwork {
+  std::string ifname;  // 1..15 bytes, no '/', ':' or white space (a Linux interface name)
+  friend bool operator==(const TapNetwork&, const TapNetwork&) = default;
+};
+
+using NetworkAttachment = std::variant<NatNetwork, BridgedNetwork, FileHandleNetwork,
+                                       UnixDatagramNetwork, VmnetNetwork, TapNetwork>;
 
 // As held by a built VmConfig: every network has its MAC.
 struct NetworkDevice {
@@ -78,7 +85,7 @@ struct NetworkDevice {
   friend bool operator==(const NetworkDevice&, const NetworkDevice&) = default;
 };
 
-// "nat", "bridged", "file_handle", "unix_datagram", "vmnet".
+// "nat", "bridged", "file_handle", "unix_datagram", "vmnet", "tap".
 std::string_view network_kind(const NetworkAttachment& attachment);
 
 // ---- directory shares (virtiofs) --------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vmm/mac_address.hpp"
+#include "vmm/metrics.hpp"
 #include "vmm/size.hpp"
 #include "vmm/state.hpp"
 #include "vmm/virtual_machine.hpp"
@@ -41,5 +42,7 @@ struct fmt::formatter<vmm::CachingMode> : vmm::detail::ToStringFormatter<vmm::Ca
 template <> struct fmt::formatter<vmm::SyncMode> : vmm::detail::ToStringFormatter<vmm::SyncMode> {};
 template <> struct fmt::formatter<vmm::BlockBus> : vmm::detail::ToStringFormatter<vmm::BlockBus> {};
 template <> struct fmt::formatter<vmm::Backend> : vmm::detail::ToStringFormatter<vmm::Backend> {};
+template <>
+struct fmt::formatter<vmm::VmMetrics> : vmm::detail::ToStringFormatter<vmm::VmMetrics> {};
 template <>
 struct fmt::formatter<vmm::Acceleration> : vmm::detail::ToStringFormatter<vmm::Acceleration> {};

@@ -13,6 +13,8 @@
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
+#include "vmm/isolation.hpp"
+#include "vmm/metrics.hpp"
 #include "vmm/qemu_options.hpp"
 #include "vmm/state.hpp"
 
@@ -35,6 +37,9 @@ struct CreateOptions {
   // directory, removed with the VM.
   std::filesystem::path working_directory;
   QemuOptions qemu;  // vmm/qemu_options.hpp; ignored by other backends
+  // Confining the hypervisor process (vmm/isolation.hpp): sandbox, uid/gid, jail, network
+  // namespace, cgroup. Checked at create.
+  Isolation isolation;
   // Each line the guest writes to its serial console, without the newline, on the VM's callback
   // thread (see VirtualMachine). Works alongside a SerialToFile/SerialToFd console in the config.
   std::function<void(std::string_view line)> on_console_line;
@@ -92,6 +97,15 @@ class VirtualMachine {
   // The config the VM runs with (with a backend-generated machine identifier, if any).
   const VmConfig& config() const;
   Backend backend() const;
+
+  // The hypervisor's log for the current (or last) run: QEMU's stderr, which is also where its
+  // own log goes (no -D file is given), one file per run in the working directory, each at most
+  // 1 MiB (then "[vmm: log truncated]"); the last few runs are kept. Its lines also reach
+  // vmm::logger() at debug level. nullopt before the first run, or where the backend has none.
+  std::optional<std::filesystem::path> log_path() const;
+  // A snapshot of what the VM costs and does (vmm/metrics.hpp). Blocks briefly (QEMU asks QMP,
+  // waiting at most a second; a field it could not get stays empty). Any thread.
+  VmMetrics metrics() const;
 
   // Every user callback of a VM -- observers, completions, connect_vsock results, listen_vsock
   // connections, console lines -- runs on the VM's one callback thread, in order, outside any

@@ -6,6 +6,7 @@
 #include "vmm/devices.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
+#include "vmm/isolation.hpp"
 #include "vmm/logging.hpp"
 #include "vmm/mac_address.hpp"
 #include "vmm/qemu_options.hpp"

@@ -13,5 +13,6 @@ std::string_view to_string(VmState v) noexcept { return detail::name_of(detail::
 std::string_view to_string(Acceleration v) noexcept {
   return detail::name_of(detail::kAccelerationNames, v);
 }
+std::string_view to_string(Sandbox v) noexcept { return detail::name_of(detail::kSandboxNames, v); }
 
 }  // namespace vmm

@@ -14,6 +14,7 @@
 
 #include "vmm/devices.hpp"
 #include "vmm/error.hpp"
+#include "vmm/isolation.hpp"
 #include "vmm/qemu_options.hpp"
 #include "vmm/state.hpp"
 
@@ -53,6 +54,8 @@ inline constexpr NameTable<VmState, 10> kVmStateNames{{{VmState::stopped, "stopp
 inline constexpr NameTable<Acceleration, 3> kAccelerationNames{{{Acceleration::automatic, "automatic"},
                                                                 {Acceleration::kvm, "kvm"},
                                                                 {Acceleration::tcg, "tcg"}}};
+inline constexpr NameTable<Sandbox, 3> kSandboxNames{
+    {{Sandbox::automatic, "automatic"}, {Sandbox::required, "required"}, {Sandbox::off, "off"}}};
 
 // ---- variant kinds ---------------------------------------------------------------------------------
 
@@ -79,12 +82,13 @@ inline constexpr KindTable<Boot> kBootKindNames{{"linux", "efi"}};
 static_assert(alternative_index<Boot, LinuxBoot> == 0 && alternative_index<Boot, EfiBoot> == 1);
 
 inline constexpr KindTable<NetworkAttachment> kNetworkKindNames{
-    {"nat", "bridged", "file_handle", "unix_datagram", "vmnet"}};
+    {"nat", "bridged", "file_handle", "unix_datagram", "vmnet", "tap"}};
 static_assert(alternative_index<NetworkAttachment, NatNetwork> == 0 &&
               alternative_index<NetworkAttachment, BridgedNetwork> == 1 &&
               alternative_index<NetworkAttachment, FileHandleNetwork> == 2 &&
               alternative_index<NetworkAttachment, UnixDatagramNetwork> == 3 &&
-              alternative_index<NetworkAttachment, VmnetNetwork> == 4);
+              alternative_index<NetworkAttachment, VmnetNetwork> == 4 &&
+              alternative_index<NetworkAttachment, TapNetwork> == 5);
 
 inline constexpr KindTable<SerialConsole> kSerialKindNames{{"none", "file", "fd"}};
 static_assert(alternative_index<SerialConsole, std::monostate> == 0 &&

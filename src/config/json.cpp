@@ -76,6 +76,8 @@ json network_to_json(const NetworkDevice& network) {
     j["mtu"] = unix_dgram->mtu;
   } else if (const auto* vmnet = std::get_if<VmnetNetwork>(&network.attachment)) {
     if (vmnet->subnet) j["subnet"] = *vmnet->subnet;
+  } else if (const auto* tap = std::get_if<TapNetwork>(&network.attachment)) {
+    j["ifname"] = tap->ifname;
   }
   return j;
 }
@@ -157,7 +159,8 @@ std::uint32_t read_mtu(const JsonObject& o) {
 }
 
 void read_network(const json& value, const std::string& path, VmConfigBuilder& builder) {
-  const JsonObject probe(value, path, {"type", "mac", "interface", "fd", "mtu", "socket", "subnet"});
+  const JsonObject probe(value, path,
+                         {"type", "mac", "interface", "fd", "mtu", "socket", "subnet", "ifname"});
   const std::size_t kind = kind_field(probe, kNetworkKindNames);
   std::optional<MacAddress> mac;
   if (auto text = probe.optional_string("mac")) {
@@ -188,11 +191,16 @@ void read_network(const json& value, const std::string& path, VmConfigBuilder& b
       builder.network(UnixDatagramNetwork{o.string("socket"), read_mtu(o)}, mac);
       break;
     }
-    default: {  // VmnetNetwork, the last alternative
-      static_assert(alternative_index<NetworkAttachment, VmnetNetwork> + 1 ==
-                    std::variant_size_v<NetworkAttachment>);
+    case alternative_index<NetworkAttachment, VmnetNetwork>: {
       const JsonObject o(value, path, {"type", "mac", "subnet"});
       builder.network(VmnetNetwork{o.optional_string("subnet")}, mac);
+      break;
+    }
+    default: {  // TapNetwork, the last alternative
+      static_assert(alternative_index<NetworkAttachment, TapNetwork> + 1 ==
+                    std::variant_size_v<NetworkAttachment>);
+      const JsonObject o(value, path, {"type", "mac", "ifname"});
+      builder.network(TapNetwork{o.string("ifname")}, mac);
       break;
     }
   }

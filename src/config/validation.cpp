@@ -125,6 +125,28 @@ Result<void> check_mtu(std::string_view field, std::uint32_t mtu) {
   return {};
 }
 
+// The kernel's rule for interface names (dev_valid_name): 1..15 bytes, not "." or "..", no '/',
+// ':' or white space.
+Result<void> check_interface_name(const std::string& field, const std::string& name) {
+  if (name.empty()) return invalid(field, "no interface named");
+  if (name.size() > 15) {
+    return invalid(field, fmt::format("\"{}\" is {} bytes; interface names have at most 15",
+                                      name, name.size()));
+  }
+  if (name == "." || name == "..") {
+    return invalid(field, fmt::format("\"{}\" is not an interface name", name));
+  }
+  for (const char c : name) {
+    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+        c == '\f' || c == '\0') {
+      return invalid(field, fmt::format("\"{}\" has a character interface names cannot have "
+                                        "('/', ':', white space or NUL)",
+                                        name));
+    }
+  }
+  return {};
+}
+
 Result<void> check_network(std::string_view field, const NetworkAttachment& attachment,
                            HostChecks host) {
   if (const auto* bridged = std::get_if<BridgedNetwork>(&attachment)) {
@@ -155,6 +177,8 @@ Result<void> check_network(std::string_view field, const NetworkAttachment& atta
                                                "allows ({})", path, path.size(), max_path));
   } else if (const auto* vmnet = std::get_if<VmnetNetwork>(&attachment)) {
     if (vmnet->subnet) return check_ipv4_subnet(fmt::format("{}.subnet", field), *vmnet->subnet);
+  } else if (const auto* tap = std::get_if<TapNetwork>(&attachment)) {
+    return check_interface_name(fmt::format("{}.ifname", field), tap->ifname);
   }
   return {};
 }

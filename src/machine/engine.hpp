@@ -79,6 +79,11 @@ class Engine {
   // stopped -> paused: loads `state_file`; the manifest was already checked by the core.
   virtual void restore(const std::filesystem::path& state_file, Done done) = 0;
 
+  // The hypervisor's log file for the current or last run, if the backend writes one.
+  virtual std::optional<std::filesystem::path> log_path() const { return std::nullopt; }
+  // What the backend can see of the VM's cost (vmm/metrics.hpp); the core adds state_time.
+  virtual VmMetrics metrics() const { return {}; }
+
   virtual void connect_vsock(std::uint32_t port,
                              std::function<void(Result<FileDescriptor>)> done) = 0;
   virtual Result<Subscription> listen_vsock(std::uint32_t port,

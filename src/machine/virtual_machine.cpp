@@ -50,6 +50,10 @@ VmState VirtualMachine::state() const { return impl_->state(); }
 std::optional<Error> VirtualMachine::last_error() const { return impl_->last_error(); }
 const VmConfig& VirtualMachine::config() const { return impl_->config(); }
 Backend VirtualMachine::backend() const { return impl_->backend(); }
+std::optional<std::filesystem::path> VirtualMachine::log_path() const {
+  return impl_->log_path();
+}
+VmMetrics VirtualMachine::metrics() const { return impl_->metrics(); }
 
 Subscription VirtualMachine::on_state_change(std::function<void(const StateChange&)> observer) {
   return impl_->on_state_change(std::move(observer));

@@ -151,6 +151,7 @@ void VirtualMachine::Impl::transition_locked(VmState to, std::optional<Error> re
   if (to == state_) return;
   StateChange change{state_, to, std::move(reason)};
   state_ = to;
+  state_since_ = std::chrono::steady_clock::now();
   last_error_ = to == VmState::error ? change.reason : std::nullopt;
   if (change.reason) {
     logger()->debug("vmm: state {} -> {}: {}", to_string(change.from), to_string(to),

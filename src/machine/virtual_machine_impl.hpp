@@ -18,6 +18,8 @@
 // engine result for an operation that is no longer in flight is dropped (matched by id).
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -58,6 +60,9 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   const VmConfig& config() const { return config_; }
   Backend backend() const { return backend_; }
   Subscription on_state_change(std::function<void(const StateChange&)> observer);
+  std::optional<std::filesystem::path> log_path() const;
+  // The engine's figures plus the time since the last transition.
+  VmMetrics metrics() const;
 
   // start, pause, resume, stop, request_stop: `call` is the matching Engine member.
   using EngineCall = void (detail::Engine::*)(detail::Engine::Done);
@@ -132,6 +137,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
   mutable std::mutex mutex_;
   VmState state_ = VmState::stopped;
+  std::chrono::steady_clock::time_point state_since_ = std::chrono::steady_clock::now();
   std::optional<Error> last_error_;
   std::optional<InFlight> in_flight_;
   std::uint64_t next_id_ = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -87,6 +88,14 @@ class Core : public std::enable_shared_from_this<Core> {
     if (!closing_) callback();
   }
 
+  // The current (or last) run's log file (run_log.hpp); any thread.
+  std::optional<std::filesystem::path> log_path() {
+    std::lock_guard lock(mutex_);
+    return log_path_;
+  }
+  // metrics.cpp: /proc and the tap counters on the calling thread, QMP on the worker.
+  VmMetrics metrics();
+
   std::shared_ptr<detail::EngineListener> listener() {
     std::lock_guard lock(mutex_);
     return listener_.lock();
@@ -124,6 +133,9 @@ class Core : public std::enable_shared_from_this<Core> {
   Run* live_run_ = nullptr;  // for shutdown() from any thread
   std::thread::id console_thread_id_;
   std::uint64_t generation_ = 0;
+  std::uint64_t runs_ = 0;                             // launches so far: names the run's log
+  std::optional<std::filesystem::path> log_path_;
+  std::chrono::steady_clock::time_point run_started_;  // of the live run
 
   std::thread worker_;
   // Worker thread only.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -26,16 +27,21 @@ int pidfd_send_signal(int pidfd, int signal) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
 }
 
-// Reports errno to the parent through the report pipe (EOF there means exec worked) and exits.
-[[noreturn]] void fail_child(int report_fd, int error) {
-  [[maybe_unused]] const auto written = ::write(report_fd, &error, sizeof error);
+// The step of the child that failed, reported with its errno.
+enum ChildStep : int { step_exec = 0, step_setup = 1, step_cgroup = 2, step_netns = 3 };
+
+// Reports {step, errno} to the parent through the report pipe (EOF there means exec worked) and
+// exits.
+[[noreturn]] void fail_child(int report_fd, int step, int error) {
+  const std::array<int, 2> report = {step, error};
+  [[maybe_unused]] const auto written = ::write(report_fd, report.data(), sizeof report);
   ::_exit(127);
 }
 
 // Only async-signal-safe calls from here to execv: the parent may have other threads.
 [[noreturn]] void exec_child(char* const* argv, const std::vector<int>& sources, int high_base,
-                             int report_fd, pid_t parent, long max_fd) {
-  auto fail = [&](int error) { fail_child(report_fd, error); };
+                             int report_fd, pid_t parent, long max_fd, const ChildSetup& setup) {
+  auto fail = [&](int error) { fail_child(report_fd, step_setup, error); };
   // The report pipe goes above every target first, keeping close-on-exec.
   report_fd = ::fcntl(report_fd, F_DUPFD_CLOEXEC, high_base + 64);
   if (report_fd < 0) ::_exit(127);
@@ -49,6 +55,15 @@ int pidfd_send_signal(int pidfd, int signal) {
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // The cgroup first ("0" is the writer itself), so that everything QEMU does is accounted
+  // there; then the network namespace, where QEMU finds its tap interfaces.
+  if (setup.cgroup_procs_fd >= 0 && ::write(setup.cgroup_procs_fd, "0", 1) != 1) {
+    fail_child(report_fd, step_cgroup, errno);
+  }
+  if (setup.network_namespace_fd >= 0 && ::setns(setup.network_namespace_fd, CLONE_NEWNET) != 0) {
+    fail_child(report_fd, step_netns, errno);
+  }
 
   // sources: [stdin, stdout, stderr, inherit...]. Move each above every target first so that a
   // later dup2 cannot overwrite a source that has not been placed yet.
@@ -72,7 +87,7 @@ int pidfd_send_signal(int pidfd, int signal) {
     }
   }
   ::execv(argv[0], argv);
-  fail_child(report_fd, errno);
+  fail_child(report_fd, step_exec, errno);
 }
 
 }  // namespace
@@ -91,7 +106,8 @@ std::string ExitStatus::describe() const {
 
 Result<std::unique_ptr<Process>> Process::spawn(const std::vector<std::string>& argv,
                                                 const std::vector<int>& inherit,
-                                                ExitHandler on_exit) {
+                                                ExitHandler on_exit, const ChildSetup& setup,
+                                                StderrHandler on_stderr) {
   if (argv.empty()) return make_error(Errc::invalid_config, "no program to run");
   if (inherit.size() > 60) return make_error(Errc::invalid_config, "too many descriptors");
 
@@ -137,20 +153,35 @@ Result<std::unique_ptr<Process>> Process::spawn(const std::vector<std::string>& 
 
   const pid_t pid = ::fork();
   if (pid < 0) return make_error(Errc::io, fmt::format("fork: {}", std::strerror(errno)));
-  if (pid == 0) exec_child(args.data(), sources, high_base, report_write.get(), parent, max_fd);
+  if (pid == 0) {
+    exec_child(args.data(), sources, high_base, report_write.get(), parent, max_fd, setup);
+  }
 
   report_write.reset();
   err_write.reset();
-  int exec_errno = 0;
+  std::array<int, 2> report_data{};
   ssize_t got = 0;
   do {
-    got = ::read(report_read.get(), &exec_errno, sizeof exec_errno);
+    got = ::read(report_read.get(), report_data.data(), sizeof report_data);
   } while (got < 0 && errno == EINTR);
-  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+  if (got == static_cast<ssize_t>(sizeof report_data)) {
     int status = 0;
     ::waitpid(pid, &status, 0);
-    return make_error(exec_errno == ENOENT ? Errc::not_found : Errc::io,
-                      fmt::format("cannot execute {}: {}", argv[0], std::strerror(exec_errno)));
+    const auto [step, error] = report_data;
+    const char* text = std::strerror(error);
+    switch (step) {
+      case step_cgroup:
+        return make_error(Errc::io, fmt::format("isolation.cgroup: cannot place {} into the "
+                                                "cgroup: {}", argv[0], text));
+      case step_netns:
+        return make_error(Errc::io, fmt::format("isolation.network_namespace: cannot join the "
+                                                "network namespace: {}", text));
+      case step_setup:
+        return make_error(Errc::io, fmt::format("cannot prepare {}: {}", argv[0], text));
+      default:
+        return make_error(error == ENOENT ? Errc::not_found : Errc::io,
+                          fmt::format("cannot execute {}: {}", argv[0], text));
+    }
   }
 
   FileDescriptor pidfd(pidfd_open(pid));
@@ -162,15 +193,16 @@ Result<std::unique_ptr<Process>> Process::spawn(const std::vector<std::string>& 
     return make_error(Errc::io, fmt::format("pidfd_open: {}", std::strerror(error)));
   }
   ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
-  std::unique_ptr<Process> process(
-      new Process(pid, std::move(pidfd), std::move(err_read), std::move(on_exit)));
+  std::unique_ptr<Process> process(new Process(pid, std::move(pidfd), std::move(err_read),
+                                              std::move(on_exit), std::move(on_stderr)));
   process->waiter_ = std::thread([p = process.get()] { p->wait_loop(); });
   return process;
 }
 
-Process::Process(pid_t pid, FileDescriptor pidfd, FileDescriptor stderr_pipe, ExitHandler on_exit)
+Process::Process(pid_t pid, FileDescriptor pidfd, FileDescriptor stderr_pipe, ExitHandler on_exit,
+                 StderrHandler on_stderr)
     : pid_(pid), pidfd_(std::move(pidfd)), stderr_(std::move(stderr_pipe)),
-      on_exit_(std::move(on_exit)) {}
+      on_exit_(std::move(on_exit)), on_stderr_(std::move(on_stderr)) {}
 
 Process::~Process() {
   if (!exit_status()) terminate();
@@ -215,6 +247,7 @@ void Process::wait_loop() {
       if (n < 0 && errno == EINTR) continue;
       if (n == 0) stderr_open = false;
       if (n <= 0) return;
+      if (on_stderr_) on_stderr_(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
       std::lock_guard lock(mutex_);
       stderr_tail_.append(buffer.data(), static_cast<std::size_t>(n));
       if (stderr_tail_.size() > stderr_tail_bytes) {

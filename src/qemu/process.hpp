@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -35,11 +36,20 @@ struct ExitStatus {
   std::string describe() const;
 };
 
+// What the child does before exec, besides its descriptors (CreateOptions::isolation). The
+// descriptors are the parent's, open; the child does not keep them.
+struct ChildSetup {
+  int cgroup_procs_fd = -1;       // cgroup.procs (or v1 tasks) opened for writing: joins it
+  int network_namespace_fd = -1;  // a network namespace file: setns before exec
+};
+
 class Process {
  public:
   // Called once on the waiter thread after the child has been reaped. Must not destroy the
   // Process.
   using ExitHandler = std::function<void(ExitStatus)>;
+  // Called on the waiter thread with each chunk the child writes to stderr, as it arrives.
+  using StderrHandler = std::function<void(std::string_view)>;
 
   static constexpr std::size_t stderr_tail_bytes = 8 * 1024;
 
@@ -47,7 +57,9 @@ class Process {
   // parent's descriptors are untouched; close-on-exec does not matter for them).
   static Result<std::unique_ptr<Process>> spawn(const std::vector<std::string>& argv,
                                                 const std::vector<int>& inherit,
-                                                ExitHandler on_exit = {});
+                                                ExitHandler on_exit = {},
+                                                const ChildSetup& setup = {},
+                                                StderrHandler on_stderr = {});
 
   // Terminates (SIGTERM, then SIGKILL after `grace`) if still running, and reaps.
   ~Process();
@@ -66,13 +78,15 @@ class Process {
   std::string stderr_tail() const;
 
  private:
-  Process(pid_t pid, FileDescriptor pidfd, FileDescriptor stderr_pipe, ExitHandler on_exit);
+  Process(pid_t pid, FileDescriptor pidfd, FileDescriptor stderr_pipe, ExitHandler on_exit,
+          StderrHandler on_stderr);
   void wait_loop();
 
   pid_t pid_;
   FileDescriptor pidfd_;
   FileDescriptor stderr_;
   ExitHandler on_exit_;
+  StderrHandler on_stderr_;
 
   mutable std::mutex mutex_;
   std::condition_variable exited_;

@@ -17,7 +17,9 @@
 
 #include "config/config_facts.hpp"
 #include "config/efi_store.hpp"
+#include "qemu/confinement.hpp"
 #include "qemu/core.hpp"
+#include "qemu/run_log.hpp"
 #include "qemu/vsock.hpp"
 #include "runtime/posix.hpp"
 #include "vmm/format.hpp"
@@ -106,8 +108,22 @@ Result<void> Core::launch(bool incoming) {
     std::lock_guard gate(self->console_gate_);
     if (!self->closing_) self->options_.on_console_line(line);
   };
-  auto run = Run::start(RunSpec{config_, host_, command_line_, paths_}, incoming, generation,
-                        std::move(hooks));
+  // QEMU's stderr: this run's log file (a restore is a new run) and the logger.
+  std::uint64_t run_number = 0;
+  {
+    std::lock_guard lock(mutex_);
+    run_number = ++runs_;
+  }
+  auto log = RunLog::create(work_dir_, run_number);
+  if (!log) return std::move(log).error();
+  hooks.on_stderr = [log = *log](std::string_view chunk) { log->write(chunk); };
+  {
+    std::lock_guard lock(mutex_);
+    log_path_ = (*log)->path();
+    run_started_ = std::chrono::steady_clock::now();
+  }
+  auto run = Run::start(RunSpec{config_, host_, command_line_, paths_, options_.isolation},
+                        incoming, generation, std::move(hooks));
   if (!run) return std::move(run).error();
   run_ = std::move(*run);
   {
@@ -309,6 +325,9 @@ class QemuEngine final : public detail::Engine {
     run(std::move(done), [](Core& c) { return c.do_simple("system_powerdown", "request_stop"); });
   }
 
+  std::optional<std::filesystem::path> log_path() const override { return core_->log_path(); }
+  VmMetrics metrics() const override { return core_->metrics(); }
+
   Result<void> check_save_support() const override {
     return check_qemu_save_support(core_->config());
   }
@@ -393,6 +412,10 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
 
   auto command_line = build_qemu_command_line(effective, *host, paths);
   if (!command_line) return std::move(command_line).error();
+  // CreateOptions::isolation: QEMU's own flags here, the rest at each launch (run.cpp).
+  auto confinement = plan_confinement(options.isolation, host->binary);
+  if (!confinement) return std::move(confinement).error();
+  command_line->argv.insert(command_line->argv.end(), confinement->begin(), confinement->end());
   vmm::logger()->debug("qemu: {}", fmt::join(command_line->argv, " "));
 
   auto core = std::make_shared<Core>(std::move(effective), options, work_dir, std::move(*host),

@@ -21,6 +21,7 @@
 #include "qemu/run.hpp"
 
 #include "config/efi_store.hpp"
+#include "qemu/confinement.hpp"
 #include "qemu/migration.hpp"
 #include "runtime/console_pump.hpp"
 #include "runtime/posix.hpp"
@@ -141,7 +142,10 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
     argv.emplace_back("-incoming");
     argv.emplace_back("defer");
   }
-  auto qemu = Process::spawn(argv, inherit, std::move(hooks.on_exit));
+  auto confinement = open_confinement(spec.isolation);
+  if (!confinement) return std::move(confinement).error();
+  auto qemu = Process::spawn(argv, inherit, std::move(hooks.on_exit), confinement->setup(),
+                             std::move(hooks.on_stderr));
   if (!qemu) return std::move(qemu).error();
   run->qemu_ = std::move(*qemu);
   run->on_unexpected_stop_ = std::move(hooks.on_unexpected_stop);

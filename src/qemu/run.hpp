@@ -29,6 +29,7 @@
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
+#include "vmm/isolation.hpp"
 
 namespace vmm::qemu {
 
@@ -45,6 +46,7 @@ struct RunSpec {
   const QemuHostFacts& host;
   const QemuCommandLine& command_line;
   const QemuRuntimePaths& paths;
+  const Isolation& isolation;  // netns and cgroup, entered by the child before exec
 };
 
 // How a run reports to its engine. None of these may destroy the Run.
@@ -52,6 +54,7 @@ struct RunHooks {
   std::function<void(ExitStatus)> on_exit;          // QEMU was reaped (process waiter thread)
   std::function<void()> on_unexpected_stop;         // a STOP the engine did not ask for
   std::function<void(std::string_view)> on_console_line;  // console thread; held by it only
+  std::function<void(std::string_view)> on_stderr;  // QEMU's stderr, as it arrives (waiter thread)
 };
 
 // The events of one run that later decisions depend on.

@@ -157,6 +157,11 @@ Result<NetworkAttachmentPlan> plan_attachment(const NetworkAttachment& attachmen
                 local, unix_dgram.socket, unix_dgram.mtu, unix_datagram_send_buffer,
                 unix_datagram_receive_buffer}};
           },
+          [&](const TapNetwork&) -> Result<NetworkAttachmentPlan> {
+            return make_error(Errc::unsupported,
+                              what + ": tap networks are a Linux feature; Virtualization.framework "
+                                     "has none (use a bridged or file_handle network)");
+          },
           [&](const VmnetNetwork& vmnet) -> Result<NetworkAttachmentPlan> {
             if (auto missing = require_macos(host, macos_for_vmnet, what + ": vmnet networks")) {
               return *std::move(missing);

@@ -79,6 +79,7 @@ class ConfigJsonTest : public testing::Test {
         .network(UnixDatagramNetwork{"/tmp/vmm-net.sock", 65535}, kMacB)
         .network(VmnetNetwork{"192.168.105.0/24"})
         .network(VmnetNetwork{})
+        .network(TapNetwork{"tap0"})
         .share("single", temp_.dir("single"), true)
         .share(VirtiofsShare{"multi",
                              std::map<std::string, SharedDirectory>{
@@ -128,7 +129,7 @@ TEST_F(ConfigJsonTest, WritesTheSchema) {
   EXPECT_EQ(doc.at("memory"), "1536MiB");
   EXPECT_EQ(doc.at("boot").at("type"), "linux");
   EXPECT_EQ(doc.at("boot").at("extra_command_line"), json::array({"given", "quiet"}));
-  EXPECT_EQ(doc.at("networks").size(), 6u);
+  EXPECT_EQ(doc.at("networks").size(), 7u);
   EXPECT_EQ(doc.at("networks")[0].at("type"), "nat");
   EXPECT_EQ(doc.at("networks")[0].at("mac"), config->networks()[0].mac.to_string());
   EXPECT_EQ(doc.at("networks")[1].at("mac"), "52:54:00:00:00:01");
@@ -136,6 +137,8 @@ TEST_F(ConfigJsonTest, WritesTheSchema) {
   EXPECT_EQ(doc.at("networks")[2].at("mtu"), 9000);
   EXPECT_EQ(doc.at("networks")[4].at("subnet"), "192.168.105.0/24");
   EXPECT_FALSE(doc.at("networks")[5].contains("subnet"));
+  EXPECT_EQ(doc.at("networks")[6].at("type"), "tap");
+  EXPECT_EQ(doc.at("networks")[6].at("ifname"), "tap0");
   EXPECT_EQ(doc.at("shares")[1].at("directories").at("docs").at("read_only"), true);
   EXPECT_EQ(doc.at("disks")[0].at("caching"), "uncached");
   EXPECT_EQ(doc.at("disks")[0].at("device_id"), "data-0001");
@@ -455,7 +458,7 @@ TEST_F(ConfigJsonTest, UnknownTypes) {
   auto network = minimal();
   network["networks"] = json::array({json{{"type", "nat"}}, json{{"type", "wifi"}}});
   EXPECT_TRUE(IsInvalid(read(network), "$.networks[1].type",
-                        R"("wifi" is not one of "nat", "bridged", "file_handle", "unix_datagram", "vmnet")"));
+                        R"("wifi" is not one of "nat", "bridged", "file_handle", "unix_datagram", "vmnet", "tap")"));
   auto untyped = minimal();
   untyped["networks"] = json::array({json::object()});
   EXPECT_TRUE(IsInvalid(read(untyped), "$.networks[0].type", "missing required field"));

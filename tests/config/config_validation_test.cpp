@@ -262,6 +262,21 @@ TEST_F(ValidationTest, FileHandleMtu) {
   EXPECT_TRUE(IsOk(with_network(FileHandleNetwork{fd, 65535})));
 }
 
+TEST_F(ValidationTest, TapInterfaceName) {
+  EXPECT_TRUE(IsInvalid(with_network(TapNetwork{""}), "networks[1].ifname", "no interface named"));
+  EXPECT_TRUE(IsOk(with_network(TapNetwork{std::string(15, 't')})));
+  EXPECT_TRUE(IsInvalid(with_network(TapNetwork{std::string(16, 't')}), "networks[1].ifname",
+                        "is 16 bytes; interface names have at most 15"));
+  for (const char* bad : {"a/b", "a:b", "a b", "tab\t"}) {
+    EXPECT_TRUE(IsInvalid(with_network(TapNetwork{bad}), "networks[1].ifname",
+                          "has a character interface names cannot have"))
+        << bad;
+  }
+  EXPECT_TRUE(IsInvalid(with_network(TapNetwork{".."}), "networks[1].ifname",
+                        "is not an interface name"));
+  EXPECT_TRUE(IsOk(with_network(TapNetwork{"vmm-tap.0"})));
+}
+
 TEST_F(ValidationTest, UnixDatagram) {
   EXPECT_TRUE(IsInvalid(with_network(UnixDatagramNetwork{"", 1500}), "networks[1].socket",
                         "no socket path given"));

@@ -35,6 +35,7 @@ TEST(DevicesTest, NetworkKind) {
   EXPECT_EQ(network_kind(FileHandleNetwork{3, 1500}), "file_handle");
   EXPECT_EQ(network_kind(UnixDatagramNetwork{"/tmp/s", 1500}), "unix_datagram");
   EXPECT_EQ(network_kind(VmnetNetwork{}), "vmnet");
+  EXPECT_EQ(network_kind(TapNetwork{"tap0"}), "tap");
 }
 
 TEST(DevicesTest, FullCommandLineAppendsFragmentsInOrder) {

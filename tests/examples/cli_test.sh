@@ -44,6 +44,7 @@ expect 2 '--cpus: "-1" is not a whole number' vmm-run "${boot[@]}" --cpus -1
 expect 2 '--cpus: "4294967296" is not a whole number' vmm-run "${boot[@]}" --cpus 4294967296
 expect 2 '--memory: "lots" is not a whole number' vmm-run "${boot[@]}" --memory lots
 expect 2 '--stop-after: "abc" is not a whole number' vmm-run "${boot[@]}" --stop-after abc
+expect 2 '--metrics-every: "0" is not a whole number from 1' vmm-run "${boot[@]}" --metrics-every 0
 expect 2 'unknown flag --frobnicate' vmm-run "${boot[@]}" --frobnicate
 expect 2 'unknown flag --frobnicate' vmm-run --frobnicate "${boot[@]}"
 # --image (issue 12): one boot source, --user-data only with an image, an unknown image named.

@@ -395,6 +395,17 @@ TEST_F(CommandLineTest, NatNetworkIsUserModeWithTheMac) {
             std::vector<std::string>{"virtio-net-device,netdev=net0,mac=52:54:00:12:34:56"});
 }
 
+TEST_F(CommandLineTest, TapNetworkOpensTheInterfaceByNameWithoutScripts) {
+  auto builder = linux_builder();
+  builder.network(TapNetwork{"tap,0"}, *MacAddress::parse("52:54:00:12:34:57"));
+  const auto a = argv(builder);
+  // A comma in the name is doubled: QEMU's option syntax would split there.
+  EXPECT_EQ(values_of(a, "-netdev"),
+            std::vector<std::string>{"tap,id=net0,ifname=tap,,0,script=no,downscript=no"});
+  EXPECT_EQ(other_devices(a),
+            std::vector<std::string>{"virtio-net-device,netdev=net0,mac=52:54:00:12:34:57"});
+}
+
 TEST_F(CommandLineTest, FileHandleNetworkPassesTheMappedDescriptorWithItsMtu) {
   std::array<int, 2> pair{};
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM, 0, pair.data()), 0);

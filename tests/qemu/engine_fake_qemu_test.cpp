@@ -4,6 +4,7 @@
 // environment, it speaks QMP on descriptor 3 (the console is 4) before gtest ever runs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,11 +14,15 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <mutex>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "machine/engine.hpp"
 #include "test_support.hpp"
@@ -40,6 +45,8 @@ void event(int fd, const std::string& name, const json& data = json::object()) {
 [[noreturn]] void run_fake_qemu(const std::string& scenario) {
   constexpr int qmp = 3;
   constexpr int console = 4;
+  // Without the QMP descriptor this is not a run but the engine's `-help` probe: no options.
+  if (::fcntl(qmp, F_GETFD) == -1) std::_Exit(0);
   if (scenario == "start-failure") {
     std::fputs("qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0\n", stderr);
     std::_Exit(1);
@@ -188,6 +195,7 @@ class FakeQemuEngineTest : public ::testing::Test {
   testing::ScratchDir scratch_;
   std::shared_ptr<Listener> listener_ = std::make_shared<Listener>();
   std::unique_ptr<detail::Engine> engine_;
+  std::ostringstream log_stream_;
   std::mutex lines_mutex_;
   std::vector<std::string> lines_;
 };
@@ -212,6 +220,31 @@ TEST_F(FakeQemuEngineTest, QemuFailingAtStartFailsStartWithItsStderrAndExitCode)
   // (after the exit handling queued before it), no engine failure has been reported.
   ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
   EXPECT_FALSE(listener_->failure_now().has_value());
+}
+
+// QEMU's stderr goes to the run's log file in the working directory and, line by line, to the
+// user's logger at debug; the error still quotes it.
+TEST_F(FakeQemuEngineTest, StderrGoesToTheRunLogAndTheLoggerAtDebug) {
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_stream_);
+  auto logger = std::make_shared<spdlog::logger>("jail-test", sink);
+  logger->set_level(spdlog::level::debug);
+  logger->set_pattern("%l %v");
+  vmm::set_logger(logger);
+  create("start-failure");
+  EXPECT_FALSE(engine_->log_path().has_value()) << "no run yet";
+  const auto started = await([&](auto done) { engine_->start(done); });
+  vmm::set_logger(nullptr);
+  ASSERT_FALSE(started);
+  EXPECT_THAT(started.error().message(), HasSubstr("failed to set MSR 0x10a"));
+  const auto path = engine_->log_path();
+  ASSERT_TRUE(path.has_value());
+  EXPECT_EQ(path->parent_path(), scratch_.path() / "work");
+  std::ifstream in(*path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0\n");
+  EXPECT_THAT(log_stream_.str(),
+              HasSubstr("debug qemu: qemu-system-x86_64: error: failed to set MSR 0x10a to 0x0"));
 }
 
 TEST_F(FakeQemuEngineTest, GuestShutdownIsAGuestStopAfterTheLastConsoleLine) {

@@ -79,6 +79,12 @@ TEST(VzPlanUnsupported, VmnetNeedsMacos26) {
   expect_plans(config, mac(26));
 }
 
+TEST(VzPlanUnsupported, TapIsALinuxFeature) {
+  Scratch scratch;
+  const auto config = test::built(scratch.linux_builder().network(TapNetwork{"tap0"}));
+  expect_unsupported(config, mac(26), {"tap", "network 0", "bridged or file_handle"});
+}
+
 TEST(VzPlanUnsupported, FileHandleMtuNeedsMacos13) {
   Scratch scratch;
   std::array<int, 2> fds{};

@@ -46,9 +46,14 @@ Result<void> add_networks(ArgvBuilder& argv, const VmConfig& config,
                     {"remote", {{"type", "unix"}, {"path", unix_dgram->socket.string()}}}}
                    .dump());
       mtu = unix_dgram->mtu;
+    } else if (const auto* tap = std::get_if<TapNetwork>(&network.attachment)) {
+      // QEMU opens the interface itself (in its network namespace, before any privilege drop);
+      // no helper scripts run.
+      argv.add("-netdev", fmt::format("tap,id={},ifname={},script=no,downscript=no", id,
+                                      escape_option_value(tap->ifname)));
     } else {
       return unsupported(fmt::format("networks[{}]: {} networking is not available in the QEMU "
-                                     "backend (use nat, file_handle or unix_datagram)",
+                                     "backend (use nat, tap, file_handle or unix_datagram)",
                                      i, network_kind(network.attachment)));
     }
     std::string device = fmt::format("{},netdev={},mac={}", virtio("virtio-net", machine), id,

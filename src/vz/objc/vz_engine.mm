@@ -27,6 +27,7 @@
 #include "vmm/logging.hpp"
 #include "vz/console_reader.hpp"
 #include "vz/engine_link.hpp"
+#include "vz/isolation.hpp"
 #include "vz/plan.hpp"
 #include "vz/requirements.hpp"
 #import "vz/objc/configuration_builder.h"
@@ -392,6 +393,7 @@ Result<std::unique_ptr<detail::Engine>> create_engine(const VmConfig& config,
                       "this Mac does not support virtualization (VZVirtualMachine.isSupported is "
                       "NO; inside a VM, nested virtualization is needed)");
   }
+  if (auto isolation = check_isolation(options.isolation); !isolation) return isolation.error();
   const HostFacts host = query_host_facts();
   auto plan = make_checked_plan(config, host,
                                 PlanOptions{work_dir, static_cast<bool>(options.on_console_line), {}});
