@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto vm = *created;
+  fmt::print(stderr, "vmm-run: {} backend, {} acceleration\n", vm->backend(), vm->acceleration());
 
   Wakeup wakeup;
   auto watch = vm->on_state_change([&wakeup](const vmm::StateChange& change) {

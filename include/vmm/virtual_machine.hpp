@@ -92,6 +92,10 @@ class VirtualMachine {
   // The config the VM runs with (with a backend-generated machine identifier, if any).
   const VmConfig& config() const;
   Backend backend() const;
+  // How the guest's CPUs run: kvm or tcg under QEMU (decided at create: automatic becomes kvm
+  // when /dev/kvm opens, tcg otherwise), hvf under Virtualization.framework. TCG emulates every
+  // instruction and is many times slower than kvm: worth printing next to timings.
+  Acceleration acceleration() const;
 
   // Every user callback of a VM -- observers, completions, connect_vsock results, listen_vsock
   // connections, console lines -- runs on the VM's one callback thread, in order, outside any

@@ -47,9 +47,10 @@ inline constexpr NameTable<VmState, 10> kVmStateNames{{{VmState::stopped, "stopp
                                                        {VmState::saving, "saving"},
                                                        {VmState::restoring, "restoring"},
                                                        {VmState::error, "error"}}};
-inline constexpr NameTable<Acceleration, 3> kAccelerationNames{{{Acceleration::automatic, "automatic"},
+inline constexpr NameTable<Acceleration, 4> kAccelerationNames{{{Acceleration::automatic, "automatic"},
                                                                 {Acceleration::kvm, "kvm"},
-                                                                {Acceleration::tcg, "tcg"}}};
+                                                                {Acceleration::tcg, "tcg"},
+                                                                {Acceleration::hvf, "hvf"}}};
 
 // "unknown" is only reachable with a value cast from outside the enum.
 template <typename E, std::size_t N>

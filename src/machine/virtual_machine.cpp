@@ -50,6 +50,7 @@ VmState VirtualMachine::state() const { return impl_->state(); }
 std::optional<Error> VirtualMachine::last_error() const { return impl_->last_error(); }
 const VmConfig& VirtualMachine::config() const { return impl_->config(); }
 Backend VirtualMachine::backend() const { return impl_->backend(); }
+Acceleration VirtualMachine::acceleration() const { return impl_->acceleration(); }
 
 Subscription VirtualMachine::on_state_change(std::function<void(const StateChange&)> observer) {
   return impl_->on_state_change(std::move(observer));

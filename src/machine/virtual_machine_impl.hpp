@@ -53,6 +53,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   std::optional<Error> last_error() const;
   const VmConfig& config() const { return config_; }
   Backend backend() const { return backend_; }
+  Acceleration acceleration() const { return acceleration_; }
   Subscription on_state_change(std::function<void(const StateChange&)> observer);
 
   // start, pause, resume, stop, request_stop: `call` is the matching Engine member.
@@ -110,6 +111,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
   const Backend backend_;
   const std::string engine_name_;
+  const Acceleration acceleration_;
   const bool serial_port_;  // Engine::has_serial_port(), recorded in and checked against manifests
   const VmConfig config_;
   std::unique_ptr<detail::Engine> engine_;  // reset only by shut_down()
