@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
     fmt::print("state    {} -> {}{}\n", change.from, change.to,
                change.reason ? fmt::format(" ({})", change.reason->message()) : "");
   });
-  fmt::print("backend  {}\n", vm->backend());
+  fmt::print("backend  {} ({})\n", vm->backend(), vm->acceleration());
 
   if (!step("start", vm->start())) return 1;
   if (!guest.wait_ready(1, 120s) || !guest.wait_counter_above(2, 60s)) {

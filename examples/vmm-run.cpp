@@ -367,6 +367,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto vm = *created;
+  fmt::print(stderr, "vmm-run: {} backend, {} acceleration\n", vm->backend(), vm->acceleration());
 
   // The VM stopping ends vmm-run, once it has run (a failed restore leaves it stopped and
   // serving, so that another restore can be tried).

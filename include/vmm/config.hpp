@@ -118,7 +118,8 @@ class VmConfigBuilder {
 
   // Validates every field (see README "Validation rules"), generates missing MACs and the
   // machine identifier, and returns the immutable config, or the first error, naming the field
-  // and the offending value.
+  // and the offending value. Relative paths become absolute (against the current directory at
+  // build()), so that a printed config or a snapshot manifest works from any directory.
   Result<VmConfig> build() const;
 
  private:
@@ -131,6 +132,8 @@ class VmConfigBuilder {
   // host_checks=false checks only what the values themselves say, not the files and
   // descriptors they name: for configs read back from a snapshot manifest.
   Result<VmConfig> build_impl(bool host_checks) const;
+  Result<VmConfig> build_resolved(bool host_checks) const;  // paths already absolute
+  void make_paths_absolute();                               // src/config/absolute_paths.cpp
 
   std::uint32_t cpus_ = 2;
   Size memory_ = Size::gib(1);

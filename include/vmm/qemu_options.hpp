@@ -10,6 +10,9 @@ enum class Acceleration {
   automatic,  // KVM when /dev/kvm opens and the CPU advertises vmx/svm, TCG otherwise
   kvm,
   tcg,
+  // Apple's Hypervisor.framework: what Virtualization.framework always runs on. Not a QEMU
+  // choice in vmm (its QEMU backend runs on Linux); VirtualMachine::acceleration() reports it.
+  hvf,
 };
 std::string_view to_string(Acceleration acceleration) noexcept;
 

@@ -97,6 +97,10 @@ class VirtualMachine {
   // The config the VM runs with (with a backend-generated machine identifier, if any).
   const VmConfig& config() const;
   Backend backend() const;
+  // How the guest's CPUs run: kvm or tcg under QEMU (decided at create: automatic becomes kvm
+  // when /dev/kvm opens, tcg otherwise), hvf under Virtualization.framework. TCG emulates every
+  // instruction and is many times slower than kvm: worth printing next to timings.
+  Acceleration acceleration() const;
 
   // The hypervisor's log for the current (or last) run: QEMU's stderr, which is also where its
   // own log goes (no -D file is given), one file per run in the working directory, each at most

@@ -126,6 +126,12 @@ VmConfigBuilder& VmConfigBuilder::machine_identifier(std::vector<std::uint8_t> d
 Result<VmConfig> VmConfigBuilder::build() const { return build_impl(true); }
 
 Result<VmConfig> VmConfigBuilder::build_impl(bool host_checks) const {
+  VmConfigBuilder resolved = *this;
+  resolved.make_paths_absolute();
+  return resolved.build_resolved(host_checks);
+}
+
+Result<VmConfig> VmConfigBuilder::build_resolved(bool host_checks) const {
   using namespace detail;
   const auto host = host_checks ? HostChecks::on : HostChecks::off;
   if (auto r = check_cpus(cpus_); !r) return std::move(r).error();

@@ -51,9 +51,10 @@ inline constexpr NameTable<VmState, 10> kVmStateNames{{{VmState::stopped, "stopp
                                                        {VmState::saving, "saving"},
                                                        {VmState::restoring, "restoring"},
                                                        {VmState::error, "error"}}};
-inline constexpr NameTable<Acceleration, 3> kAccelerationNames{{{Acceleration::automatic, "automatic"},
+inline constexpr NameTable<Acceleration, 4> kAccelerationNames{{{Acceleration::automatic, "automatic"},
                                                                 {Acceleration::kvm, "kvm"},
-                                                                {Acceleration::tcg, "tcg"}}};
+                                                                {Acceleration::tcg, "tcg"},
+                                                                {Acceleration::hvf, "hvf"}}};
 inline constexpr NameTable<Sandbox, 3> kSandboxNames{
     {{Sandbox::automatic, "automatic"}, {Sandbox::required, "required"}, {Sandbox::off, "off"}}};
 

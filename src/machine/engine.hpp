@@ -47,6 +47,8 @@ class Engine {
 
   // The name recorded in snapshot manifests: "qemu" or "virtualization_framework".
   virtual std::string_view backend_name() const = 0;
+  // How the guest's CPUs run: kvm or tcg (QEMU, resolved at create), hvf (VZ). Never automatic.
+  virtual Acceleration acceleration() const = 0;
   // The config the VM runs with (a backend may replace a generated machine identifier).
   virtual const VmConfig& config() const = 0;
   // Whether the machine has a serial console port, which a restore must match. By default the

@@ -54,6 +54,7 @@ std::optional<std::filesystem::path> VirtualMachine::log_path() const {
   return impl_->log_path();
 }
 VmMetrics VirtualMachine::metrics() const { return impl_->metrics(); }
+Acceleration VirtualMachine::acceleration() const { return impl_->acceleration(); }
 
 Subscription VirtualMachine::on_state_change(std::function<void(const StateChange&)> observer) {
   return impl_->on_state_change(std::move(observer));

@@ -34,6 +34,7 @@ VirtualMachine::Impl::Impl(std::unique_ptr<detail::Engine> engine, Backend backe
                            std::shared_ptr<detail::CallbackThread> callbacks)
     : backend_(backend),
       engine_name_(engine->backend_name()),
+      acceleration_(engine->acceleration()),
       serial_port_(engine->has_serial_port()),
       config_(engine->config()),
       engine_(std::move(engine)),

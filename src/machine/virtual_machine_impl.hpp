@@ -59,6 +59,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   std::optional<Error> last_error() const;
   const VmConfig& config() const { return config_; }
   Backend backend() const { return backend_; }
+  Acceleration acceleration() const { return acceleration_; }
   Subscription on_state_change(std::function<void(const StateChange&)> observer);
   std::optional<std::filesystem::path> log_path() const;
   // The engine's figures plus the time since the last transition.
@@ -128,6 +129,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
   const Backend backend_;
   const std::string engine_name_;
+  const Acceleration acceleration_;
   const bool serial_port_;  // Engine::has_serial_port(), recorded in and checked against manifests
   const VmConfig config_;
   std::unique_ptr<detail::Engine> engine_;  // reset only by shut_down()

@@ -34,7 +34,15 @@ std::uint64_t fnv1a(const std::vector<std::uint8_t>& data, std::uint64_t basis) 
 }  // namespace
 
 std::string_view to_string(MachineType type) noexcept {
-  return type == MachineType::microvm ? "microvm" : "q35";
+  switch (type) {
+    case MachineType::microvm:
+      return "microvm";
+    case MachineType::q35:
+      return "q35";
+    case MachineType::virt:
+      return "virt";
+  }
+  return "unknown";
 }
 
 std::string escape_option_value(std::string_view value) {
@@ -90,7 +98,7 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
   if (auto supported = sections::check_host_support(config, host); !supported) {
     return std::move(supported).error();
   }
-  const MachineType machine = choose_machine(config);
+  const MachineType machine = choose_machine(config, host.arch);
   sections::ArgvBuilder argv(host.binary.string());
   sections::add_machine(argv, config, host, machine);
   if (auto boot = sections::add_boot(argv, config, host, machine); !boot) {

@@ -18,7 +18,9 @@
 
 namespace vmm::qemu {
 
-enum class MachineType { microvm, q35 };
+// x86_64: microvm or q35 (see choose_machine); aarch64: virt, which has PCIe, so every device
+// takes its PCI form there as on q35.
+enum class MachineType { microvm, q35, virt };
 std::string_view to_string(MachineType type) noexcept;
 
 // What the engine prepares before each QEMU run: descriptor numbers as the child sees them
@@ -62,8 +64,8 @@ Result<void> check_qemu_save_support(const VmConfig& config);
 // acpi=on boots as fast as q35 or faster, delivers system_powerdown to the guest through the
 // ACPI generic event device (guest off ~0.06 s later), and saves/restores; without
 // tsc_early_khz on the kernel command line its guest hangs at random calibrating the TSC.
-// q35 is used (and tested) for the PCI-only devices.
-MachineType choose_machine(const VmConfig& config);
+// q35 is used (and tested) for the PCI-only devices. On aarch64 it is always virt.
+MachineType choose_machine(const VmConfig& config, HostArch arch);
 
 // The SMBIOS UUID text for a machine identifier. 16 bytes are the UUID itself. Any other length
 // is hashed (two FNV-1a 64-bit passes with different offsets) into 16 bytes marked as a
@@ -76,7 +78,8 @@ std::vector<std::uint8_t> machine_uuid_bytes(const std::vector<std::uint8_t>& id
 // `hvc<N>` there means the virtio console and anything else (or none, or EFI boot) the serial
 // port. Output is read from both; input can go to one only (a console nobody reads would fill
 // up and stall the other's output). With hvc there, the command line gets
-// `earlycon=uart8250,io,0x3f8,115200` (unless it names an early console itself), so that the
+// `earlycon=uart8250,io,0x3f8,115200` (`earlycon=pl011,0x9000000` on aarch64's virt; unless it
+// names an early console itself), so that the
 // boot log before virtio_console loads still reaches on_console_line over the UART.
 ConsoleDevice preferred_console(const VmConfig& config);
 

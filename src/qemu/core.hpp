@@ -45,6 +45,7 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   const VmConfig& config() const { return config_; }
+  const QemuHostFacts& host() const { return host_; }
 
   void set_listener(std::weak_ptr<detail::EngineListener> listener) {
     std::lock_guard lock(mutex_);

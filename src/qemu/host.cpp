@@ -1,6 +1,7 @@
 #include "qemu/host.hpp"
 
 #include <fcntl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -105,8 +106,33 @@ std::uint64_t cpuinfo_tsc_khz(std::string_view cpuinfo) {
   return khz;
 }
 
+std::string_view to_string(HostArch arch) noexcept {
+  return arch == HostArch::aarch64 ? "aarch64" : "x86_64";
+}
+
+Result<HostArch> host_arch_from_machine(std::string_view machine) {
+  if (machine == "x86_64" || machine == "amd64") return HostArch::x86_64;
+  if (machine == "aarch64" || machine == "arm64") return HostArch::aarch64;
+  return make_error(Errc::unsupported,
+                    fmt::format("host architecture {}: the QEMU backend runs x86_64 and aarch64 "
+                                "hosts",
+                                machine.empty() ? "(unknown)" : machine));
+}
+
+const QemuTarget& qemu_target(HostArch arch) noexcept {
+  // Debian's 2 MiB OVMF build pairs OVMF_CODE.fd with OVMF_VARS.fd (the _4M files go
+  // together); AAVMF's are the 64 MiB flash images QEMU's virt machine takes as they are.
+  static constexpr QemuTarget x86_64{"qemu-system-x86_64", "qemu-system-x86",
+                                     "/usr/share/OVMF/OVMF_CODE.fd",
+                                     "/usr/share/OVMF/OVMF_VARS.fd", "ovmf"};
+  static constexpr QemuTarget aarch64{"qemu-system-aarch64", "qemu-system-arm",
+                                      "/usr/share/AAVMF/AAVMF_CODE.fd",
+                                      "/usr/share/AAVMF/AAVMF_VARS.fd", "qemu-efi-aarch64"};
+  return arch == HostArch::aarch64 ? aarch64 : x86_64;
+}
+
 Result<Acceleration> resolve_acceleration(Acceleration requested, bool kvm_opens,
-                                          std::string_view cpuinfo) {
+                                          std::string_view cpuinfo, HostArch arch) {
   switch (requested) {
     case Acceleration::tcg:
       return Acceleration::tcg;
@@ -116,11 +142,14 @@ Result<Acceleration> resolve_acceleration(Acceleration requested, bool kvm_opens
                           "acceleration kvm: /dev/kvm cannot be opened on this host");
       }
       return Acceleration::kvm;
+    case Acceleration::hvf:
+      return make_error(Errc::unsupported,
+                        "acceleration hvf: the QEMU backend runs on Linux with kvm or tcg");
     case Acceleration::automatic:
       break;
   }
-  return kvm_opens && cpuinfo_has_hardware_virtualization(cpuinfo) ? Acceleration::kvm
-                                                                   : Acceleration::tcg;
+  const bool cpu_can = arch == HostArch::aarch64 || cpuinfo_has_hardware_virtualization(cpuinfo);
+  return kvm_opens && cpu_can ? Acceleration::kvm : Acceleration::tcg;
 }
 
 Result<std::filesystem::path> find_executable(const std::filesystem::path& configured,
@@ -148,16 +177,22 @@ Result<std::filesystem::path> find_executable(const std::filesystem::path& confi
 Result<QemuHostFacts> probe_host(const QemuOptions& options) {
   const char* path_env = std::getenv("PATH");
   const std::string_view path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
-  auto binary = find_executable(options.binary, "qemu-system-x86_64", path, "qemu-system-x86");
+  struct utsname host {};
+  ::uname(&host);
+  auto arch = host_arch_from_machine(host.machine);
+  if (!arch) return std::move(arch).error();
+  const QemuTarget& target = qemu_target(*arch);
+  auto binary = find_executable(options.binary, target.binary, path, target.package);
   if (!binary) return std::move(binary).error();
 
   QemuHostFacts facts;
+  facts.arch = *arch;
   facts.binary = *binary;
   const auto cpuinfo = read_text("/proc/cpuinfo");
   const int kvm = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
   const bool kvm_opens = kvm >= 0;
   if (kvm >= 0) ::close(kvm);
-  auto acceleration = resolve_acceleration(options.acceleration, kvm_opens, cpuinfo);
+  auto acceleration = resolve_acceleration(options.acceleration, kvm_opens, cpuinfo, *arch);
   if (!acceleration) return std::move(acceleration).error();
   facts.acceleration = *acceleration;
   facts.tsc_khz = cpuinfo_tsc_khz(cpuinfo);
@@ -173,11 +208,10 @@ Result<QemuHostFacts> probe_host(const QemuOptions& options) {
   } else if (auto found = find_executable({}, "virtiofsd", path, "qemu-system-common")) {
     facts.virtiofsd = *found;
   }
-  // The 2 MiB OVMF build pairs OVMF_CODE.fd with OVMF_VARS.fd (the _4M files go together).
-  if (std::filesystem::exists("/usr/share/OVMF/OVMF_CODE.fd", ec) &&
-      std::filesystem::exists("/usr/share/OVMF/OVMF_VARS.fd", ec)) {
-    facts.ovmf_code = "/usr/share/OVMF/OVMF_CODE.fd";
-    facts.ovmf_vars = "/usr/share/OVMF/OVMF_VARS.fd";
+  if (std::filesystem::exists(target.firmware_code, ec) &&
+      std::filesystem::exists(target.firmware_vars, ec)) {
+    facts.ovmf_code = std::filesystem::path(target.firmware_code);
+    facts.ovmf_vars = std::filesystem::path(target.firmware_vars);
   }
   return facts;
 }

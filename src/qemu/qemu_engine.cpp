@@ -303,6 +303,7 @@ class QemuEngine final : public detail::Engine {
   QemuEngine& operator=(const QemuEngine&) = delete;
 
   std::string_view backend_name() const override { return to_string(Backend::qemu); }
+  Acceleration acceleration() const override { return core_->host().acceleration; }
   const VmConfig& config() const override { return core_->config(); }
   void set_listener(std::weak_ptr<detail::EngineListener> listener) override {
     core_->set_listener(std::move(listener));

@@ -319,3 +319,69 @@ TEST_F(ConfigBuilderTest, EqualityComparesEveryField) {
 }
 
 }  // namespace
+
+namespace vmm {
+namespace {
+
+// Restores the current directory when the test ends, pass or fail.
+class InDirectory {
+ public:
+  explicit InDirectory(const std::filesystem::path& dir) : previous_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~InDirectory() {
+    std::error_code ignored;
+    std::filesystem::current_path(previous_, ignored);
+  }
+  InDirectory(const InDirectory&) = delete;
+  InDirectory& operator=(const InDirectory&) = delete;
+
+ private:
+  std::filesystem::path previous_;
+};
+
+// A config keeps working from another directory: build() stores every path absolute, so its
+// JSON (printed by vmm-run, written into snapshot manifests) names the same files anywhere.
+TEST(ConfigPaths, RelativePathsAreStoredAbsoluteAgainstTheDirectoryAtBuild) {
+  vmm_test::TempDir temp;
+  temp.file("vmlinuz", "kernel");
+  temp.file("initrd", "initrd");
+  temp.file("disk.img", "disk");
+  temp.dir("share");
+  const auto base = std::filesystem::canonical(temp.path());
+  Result<VmConfig> built = make_error(Errc::invalid_config, "not built");
+  {
+    InDirectory in(base);
+    built = VmConfig::builder()
+                .linux_boot("vmlinuz", std::filesystem::path("initrd"))
+                .disk("disk.img")
+                .share("tag", "share")
+                .serial(SerialToFile{"console.log"})
+                .network(UnixDatagramNetwork{"peer.sock"})
+                .build();
+  }
+  ASSERT_TRUE(built) << built.error().to_string();
+  const auto& boot = std::get<LinuxBoot>(built->boot());
+  EXPECT_EQ(boot.kernel, base / "vmlinuz");
+  EXPECT_EQ(boot.initrd, base / "initrd");
+  EXPECT_EQ(built->disks().at(0).path, base / "disk.img");
+  EXPECT_EQ(std::get<SharedDirectory>(built->shares().at(0).source).directory, base / "share");
+  EXPECT_EQ(std::get<SerialToFile>(built->serial()).path, base / "console.log");
+  EXPECT_EQ(std::get<UnixDatagramNetwork>(built->networks().at(0).attachment).socket,
+            base / "peer.sock");
+  // Read back from its JSON elsewhere, it is the same config.
+  auto again = VmConfig::from_json(built->to_json());
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(*again, *built);
+}
+
+TEST(ConfigPaths, AbsolutePathsAreKeptAsGiven) {
+  vmm_test::TempDir temp;
+  const auto kernel = temp.file("vmlinuz", "kernel");
+  auto built = VmConfig::builder().linux_boot(kernel).build();
+  ASSERT_TRUE(built) << built.error().to_string();
+  EXPECT_EQ(std::get<LinuxBoot>(built->boot()).kernel, kernel);
+}
+
+}  // namespace
+}  // namespace vmm

@@ -15,6 +15,7 @@ fail() { echo "FAIL: $*"; sed 's/^/  | /' "$out"; exit 1; }
 [ "$rc" -eq 0 ] || fail "vmm-run exited $rc"
 grep -q '^VMM-GUEST-READY$' "$out" || fail "no VMM-GUEST-READY on stdout"
 grep -q '^VMM-COUNTER [0-9]' "$out" || fail "no counter line on stdout"
+grep -q 'vmm-run: qemu backend, tcg acceleration' "$out" || fail "the acceleration in use was not printed"
 grep -q 'vmm-run: --stop-after elapsed' "$out" || fail "not stopped by --stop-after"
 grep -q 'vmm-run: .* -> stopped' "$out" || fail "no transition to stopped"
 # --metrics-every: JSON lines with QEMU's pid and CPU time while the guest runs.

@@ -73,7 +73,16 @@ class VirtualMachineTest : public ::testing::Test {
 TEST_F(VirtualMachineTest, BootsToTheReadyMarkerAndStops) {
   boot();
   ASSERT_TRUE(console_.wait_counter_above(0, kEvent));
-  EXPECT_EQ(child_qemu_pids().size(), 1u);
+  const auto qemus = child_qemu_pids();
+  ASSERT_EQ(qemus.size(), 1u);
+  // The accelerator the VM reports is the one QEMU was started with (tcg here: no /dev/kvm).
+  EXPECT_NE(vm_->acceleration(), Acceleration::automatic);
+  std::ifstream cmdline_file("/proc/" + std::to_string(qemus[0]) + "/cmdline");
+  const std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_NE(cmdline.find(std::string("-accel") + '\0' + std::string(to_string(vm_->acceleration())) + '\0'),
+            std::string::npos)
+      << "QEMU's command line does not run with " << to_string(vm_->acceleration());
   auto stopped = vm_->stop().get();
   ASSERT_TRUE(stopped) << stopped.error().to_string();
   EXPECT_EQ(vm_->state(), VmState::stopped);

@@ -141,11 +141,14 @@ TEST_F(CommandLineTest, Hvc0GetsTheUartAsEarlyConsoleUnlessOneIsNamed) {
     return values_of(argv(builder), "-append");
   };
   EXPECT_EQ(append_for("console=hvc0 quiet"),
-            std::vector<std::string>{"console=hvc0 quiet earlycon=uart8250,io,0x3f8,115200"});
-  EXPECT_EQ(append_for("console=hvc0 earlycon"), std::vector<std::string>{"console=hvc0 earlycon"});
+            std::vector<std::string>{
+                "console=hvc0 quiet earlycon=uart8250,io,0x3f8,115200"});
+  EXPECT_EQ(append_for("console=hvc0 earlycon"),
+            std::vector<std::string>{"console=hvc0 earlycon"});
   EXPECT_EQ(append_for("earlyprintk=ttyS0 console=hvc0"),
             std::vector<std::string>{"earlyprintk=ttyS0 console=hvc0"});
-  EXPECT_EQ(append_for("console=ttyS0 quiet"), std::vector<std::string>{"console=ttyS0 quiet"});
+  EXPECT_EQ(append_for("console=ttyS0 quiet"),
+            std::vector<std::string>{"console=ttyS0 quiet"});
   EXPECT_EQ(append_for("console=hvc0 console=ttyS0"),
             std::vector<std::string>{"console=hvc0 console=ttyS0"});
 }

@@ -45,6 +45,10 @@ TEST(Acceleration, AutomaticNeedsBothKvmAndCpuSupport) {
 TEST(Acceleration, ExplicitChoices) {
   EXPECT_EQ(*resolve_acceleration(Acceleration::tcg, true, intel_with_vmx), Acceleration::tcg);
   EXPECT_EQ(*resolve_acceleration(Acceleration::kvm, true, no_virtualization), Acceleration::kvm);
+  const auto hvf = resolve_acceleration(Acceleration::hvf, true, intel_with_vmx);
+  ASSERT_FALSE(hvf.has_value());
+  EXPECT_EQ(hvf.error().code(), Errc::unsupported);
+  EXPECT_NE(hvf.error().message().find("hvf"), std::string::npos);
   const auto refused = resolve_acceleration(Acceleration::kvm, false, intel_with_vmx);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code(), Errc::unsupported);

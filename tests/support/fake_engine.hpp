@@ -85,6 +85,8 @@ class FakeEngine final : public detail::Engine {
   ~FakeEngine() override;
 
   std::string_view backend_name() const override;
+  // A fake runs nothing; it reports the QEMU backend's accelerator on this machine.
+  Acceleration acceleration() const override { return Acceleration::tcg; }
   const VmConfig& config() const override { return config_; }
   bool has_serial_port() const override {
     return serial_port_.value_or(detail::Engine::has_serial_port());

@@ -9,16 +9,20 @@
 namespace vmm::qemu {
 namespace {
 
-// Whether the kernel command line already chooses an early console of its own.
-bool names_early_console(std::string_view line) {
+// Whether a word of the kernel command line starts with `prefix`.
+bool names_word_prefix(std::string_view line, std::string_view prefix) {
   std::size_t start = 0;
   while (start < line.size()) {
     const std::size_t end = std::min(line.find_first_of(" \t\n", start), line.size());
-    const std::string_view word = line.substr(start, end - start);
-    if (word.substr(0, 8) == "earlycon" || word.substr(0, 12) == "earlyprintk=") return true;
+    if (line.substr(start, end - start).substr(0, prefix.size()) == prefix) return true;
     start = end + 1;
   }
   return false;
+}
+
+// Whether the kernel command line already chooses an early console of its own.
+bool names_early_console(std::string_view line) {
+  return names_word_prefix(line, "earlycon") || names_word_prefix(line, "earlyprintk=");
 }
 
 }  // namespace
@@ -60,15 +64,19 @@ Result<void> add_boot(ArgvBuilder& argv, const VmConfig& config, const QemuHostF
       // before the port can take output (seen with Debian 12's 6.1 kernels). The UART takes the
       // boot log until then; the kernel hands over to hvc0 (bootconsole disabled) on its own.
       if (!append.empty()) append += ' ';
-      append += "earlycon=uart8250,io,0x3f8,115200";
+      // The UART: a 16550 at I/O port 0x3f8 on x86, virt's PL011 at 0x09000000 on aarch64.
+      append += machine == MachineType::virt ? "earlycon=pl011,0x9000000"
+                                             : "earlycon=uart8250,io,0x3f8,115200";
     }
     if (!append.empty()) argv.add("-append", append);
     return {};
   }
   const auto& efi = std::get<EfiBoot>(config.boot());
   if (!host.ovmf_code) {
-    return unsupported("boot: EFI boot with QEMU needs the UEFI firmware "
-                       "/usr/share/OVMF/OVMF_CODE.fd (install the Debian package ovmf)");
+    const QemuTarget& target = qemu_target(host.arch);
+    return unsupported(fmt::format("boot: EFI boot with QEMU needs the UEFI firmware {} "
+                                   "(install the Debian package {})",
+                                   target.firmware_code, target.firmware_package));
   }
   argv.add("-drive", fmt::format("if=pflash,format=raw,unit=0,readonly=on,file={}",
                                  escape_option_value(host.ovmf_code->string())));

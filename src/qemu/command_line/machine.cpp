@@ -17,7 +17,8 @@ bool needs_pci(const VmConfig& config) {
 
 }  // namespace
 
-MachineType choose_machine(const VmConfig& config) {
+MachineType choose_machine(const VmConfig& config, HostArch arch) {
+  if (arch == HostArch::aarch64) return MachineType::virt;
   return needs_pci(config) ? MachineType::q35 : MachineType::microvm;
 }
 
@@ -28,7 +29,7 @@ Unexpected unsupported(std::string what) {
 }
 
 std::string virtio(std::string_view base, MachineType machine) {
-  return fmt::format("{}-{}", base, machine == MachineType::q35 ? "pci" : "device");
+  return fmt::format("{}-{}", base, machine == MachineType::microvm ? "device" : "pci");
 }
 
 Result<void> check_host_support(const VmConfig& config, const QemuHostFacts& host) {
@@ -61,6 +62,9 @@ void add_machine(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts&
   const bool shares = !config.shares().empty();
   std::string machine_arg(to_string(machine));
   if (machine == MachineType::microvm) machine_arg += ",acpi=on";
+  // The highest GIC the accelerator offers: GICv3 under TCG and on KVM hosts that have one
+  // (GICv2 would cap the guest at 8 vCPUs).
+  if (machine == MachineType::virt) machine_arg += ",gic-version=max";
   if (shares) machine_arg += ",memory-backend=mem";
   argv.add("-machine", machine_arg);
   if (host.acceleration == Acceleration::kvm) {
@@ -69,6 +73,8 @@ void add_machine(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts&
     argv.add("-cpu", "host");
   } else {
     argv.add("-accel", "tcg");
+    // virt's default CPU is a 32-bit Cortex-A15; `max` is every feature TCG emulates.
+    if (machine == MachineType::virt) argv.add("-cpu", "max");
   }
   // No default devices, no config files from /etc, no window, and a guest reboot ends QEMU
   // (panic=-1 and resets become a stop the engine reports as the guest stopping).

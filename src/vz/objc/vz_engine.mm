@@ -189,6 +189,7 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
   VzEngine& operator=(const VzEngine&) = delete;
 
   std::string_view backend_name() const override { return "virtualization_framework"; }
+  Acceleration acceleration() const override { return Acceleration::hvf; }
   const VmConfig& config() const override { return config_; }
   // The plan's port: also there for on_console_line (a SerialPipePlan) when serial() is none.
   bool has_serial_port() const override { return vz::has_serial_port(plan_); }
