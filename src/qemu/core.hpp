@@ -3,8 +3,9 @@
 // save/restore streaming) and the callback gates. Defined in qemu_engine.cpp.
 #pragma once
 
+#include <sys/eventfd.h>
+
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "qemu/migration.hpp"
 #include "qemu/plan.hpp"
 #include "qemu/run.hpp"
+#include "vmm/file_descriptor.hpp"
 
 namespace vmm::qemu {
 
@@ -33,7 +35,8 @@ class Core : public std::enable_shared_from_this<Core> {
         work_dir_(std::move(work_dir)),
         host_(std::move(host)),
         command_line_(std::move(command_line)),
-        paths_(std::move(paths)) {}
+        paths_(std::move(paths)),
+        wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
   ~Core();
   Core(const Core&) = delete;
@@ -53,13 +56,13 @@ class Core : public std::enable_shared_from_this<Core> {
   // Called by ~QemuEngine. After it returns no Done, listener or console callback starts.
   void shutdown();
 
-  // Notifies under the lock: once the worker can see the task it may run it, destroy the engine
-  // from its Done and free the Core, so nothing here may touch the Core after unlocking.
+  // Wakes the worker under the lock: once it can see the task it may run it, destroy the
+  // engine from its Done and free the Core, so nothing here may touch the Core after unlocking.
   void post(std::function<void()> task) {
     std::lock_guard lock(mutex_);
     if (closing_) return;
     tasks_.push_back(std::move(task));
-    work_ready_.notify_one();
+    wake_worker();
   }
 
   // ---- operations (run on the worker) ----------------------------------------------------
@@ -94,6 +97,10 @@ class Core : public std::enable_shared_from_this<Core> {
 
  private:
   void worker_loop();
+  void wake_worker();
+  // Waits until a task is queued or the current run's QMP socket has something to read (its
+  // events are handled on the worker, like its replies).
+  void wait_for_work();
 
   // ---- the current run ----------------------------------------------------------------
   Result<void> launch(bool incoming);
@@ -117,8 +124,8 @@ class Core : public std::enable_shared_from_this<Core> {
   std::recursive_mutex worker_gate_;
   std::recursive_mutex console_gate_;
 
-  std::mutex mutex_;  // guards everything below
-  std::condition_variable work_ready_;
+  FileDescriptor wake_;  // eventfd the worker polls: a task was queued or shutdown() began
+  std::mutex mutex_;     // guards everything below
   std::deque<std::function<void()>> tasks_;
   std::weak_ptr<detail::EngineListener> listener_;
   Run* live_run_ = nullptr;  // for shutdown() from any thread

@@ -4,9 +4,12 @@
 // (migration.cpp), vsock I/O is vsock.cpp.
 #include "qemu/qemu_engine.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <string>
 #include <utility>
@@ -43,7 +46,7 @@ void Core::shutdown() {
     tasks_.clear();
     // SIGTERM is QEMU's orderly quit; an operation waiting on QMP then fails at once.
     if (live_run_ != nullptr) live_run_->interrupt();
-    work_ready_.notify_all();
+    wake_worker();
   }
   const auto self = std::this_thread::get_id();
   bool on_engine_thread = self == worker_.get_id();
@@ -65,19 +68,41 @@ void Core::shutdown() {
   }
 }
 
+// The worker: runs the queued operations in order and, between them, reads the current run's
+// QMP events. A reply or event is read by the thread that acts on it, so an operation crosses
+// no thread hand-off between sending its command and completing.
 void Core::worker_loop() {
   for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, [&] { return closing_ || !tasks_.empty(); });
-      if (closing_) break;
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+    wait_for_work();
+    if (run_) run_->read_events();
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::lock_guard lock(mutex_);
+        if (closing_ || tasks_.empty()) break;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
     }
-    task();
+    if (closing_) break;
   }
   teardown_run();
+}
+
+void Core::wake_worker() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+void Core::wait_for_work() {
+  std::array<pollfd, 2> fds{{{wake_.get(), POLLIN, 0}, {run_ ? run_->poll_fd() : -1, POLLIN, 0}}};
+  while (::poll(fds.data(), fds.size(), -1) < 0 && errno == EINTR) {
+  }
+  if (fds[0].revents != 0) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto n = ::read(wake_.get(), &count, sizeof count);
+  }
 }
 
 // Launches a run (torn down first if one is left). On failure nothing of it remains.
