@@ -138,4 +138,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Migration migration_;
 };
 
+// The detail::Engine adapter over a started Core (qemu_engine.cpp), for the factory.
+std::unique_ptr<detail::Engine> make_engine(std::shared_ptr<Core> core);
+
 }  // namespace vmm::qemu
