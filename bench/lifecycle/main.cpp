@@ -298,7 +298,7 @@ class RawQmp {
   std::string migration_status_;
 };
 
-// Socketpair ends above 4, so that posix_spawn's dup2 onto 3 and 4 never meets itself.
+// Socketpair ends above 5, so that posix_spawn's dup2 onto 3, 4 and 5 never meets itself.
 std::pair<FdGuard, FdGuard> socketpair_high() {
   std::array<int, 2> fds{};
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds.data()) != 0) {
@@ -317,6 +317,9 @@ class RawQemu {
       : guest_(guest), stderr_log_(stderr_log) {
     auto [qmp_ours, qmp_child] = socketpair_high();
     auto [console_ours, console_child] = socketpair_high();
+    // The virtio console (hvc0, descriptor 5) as vmm's command line has it; the guest's lines
+    // go to the serial console, so this end is only held open.
+    auto [virtio_console_ours, virtio_console_child] = socketpair_high();
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -325,6 +328,7 @@ class RawQemu {
                                      0600);
     posix_spawn_file_actions_adddup2(&actions, qmp_child.get(), 3);
     posix_spawn_file_actions_adddup2(&actions, console_child.get(), 4);
+    posix_spawn_file_actions_adddup2(&actions, virtio_console_child.get(), 5);
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
     // As vmm's Process: own process group, default signal dispositions, nothing blocked.
@@ -355,6 +359,7 @@ class RawQemu {
     console_child.reset();
     qmp_fd_ = std::move(qmp_ours);
     console_fd_ = std::move(console_ours);
+    virtio_console_fd_ = std::move(virtio_console_ours);
     qmp_ = std::make_unique<RawQmp>(qmp_fd_.get());
     console_thread_ = std::thread([this] { console_loop(); });
   }
@@ -442,6 +447,7 @@ class RawQemu {
   FdGuard pidfd_;
   FdGuard qmp_fd_;
   FdGuard console_fd_;
+  FdGuard virtio_console_fd_;  // hvc0: held open, not read
   std::unique_ptr<RawQmp> qmp_;
   std::thread console_thread_;
 };

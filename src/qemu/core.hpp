@@ -3,6 +3,8 @@
 // save/restore streaming) and the callback gates. Defined in qemu_engine.cpp.
 #pragma once
 
+#include <sys/eventfd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +24,7 @@
 #include "qemu/migration.hpp"
 #include "qemu/plan.hpp"
 #include "qemu/run.hpp"
+#include "vmm/file_descriptor.hpp"
 
 namespace vmm::qemu {
 
@@ -34,7 +37,8 @@ class Core : public std::enable_shared_from_this<Core> {
         work_dir_(std::move(work_dir)),
         host_(std::move(host)),
         command_line_(std::move(command_line)),
-        paths_(std::move(paths)) {}
+        paths_(std::move(paths)),
+        wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
   ~Core();
   Core(const Core&) = delete;
@@ -55,13 +59,13 @@ class Core : public std::enable_shared_from_this<Core> {
   // Called by ~QemuEngine. After it returns no Done, listener or console callback starts.
   void shutdown();
 
-  // Notifies under the lock: once the worker can see the task it may run it, destroy the engine
-  // from its Done and free the Core, so nothing here may touch the Core after unlocking.
+  // Wakes the worker under the lock: once it can see the task it may run it, destroy the
+  // engine from its Done and free the Core, so nothing here may touch the Core after unlocking.
   void post(std::function<void()> task) {
     std::lock_guard lock(mutex_);
     if (closing_) return;
     tasks_.push_back(std::move(task));
-    work_ready_.notify_one();
+    wake_worker();
   }
 
   // ---- operations (run on the worker) ----------------------------------------------------
@@ -104,6 +108,10 @@ class Core : public std::enable_shared_from_this<Core> {
 
  private:
   void worker_loop();
+  void wake_worker();
+  // Waits until a task is queued or the current run's QMP socket has something to read (its
+  // events are handled on the worker, like its replies).
+  void wait_for_work();
 
   // ---- the current run ----------------------------------------------------------------
   Result<void> launch(bool incoming);
@@ -127,8 +135,8 @@ class Core : public std::enable_shared_from_this<Core> {
   std::recursive_mutex worker_gate_;
   std::recursive_mutex console_gate_;
 
-  std::mutex mutex_;  // guards everything below
-  std::condition_variable work_ready_;
+  FileDescriptor wake_;  // eventfd the worker polls: a task was queued or shutdown() began
+  std::mutex mutex_;     // guards everything below
   std::deque<std::function<void()>> tasks_;
   std::weak_ptr<detail::EngineListener> listener_;
   Run* live_run_ = nullptr;  // for shutdown() from any thread
@@ -143,5 +151,8 @@ class Core : public std::enable_shared_from_this<Core> {
   std::unique_ptr<Run> run_;
   Migration migration_;
 };
+
+// The detail::Engine adapter over a started Core (qemu_engine.cpp), for the factory.
+std::unique_ptr<detail::Engine> make_engine(std::shared_ptr<Core> core);
 
 }  // namespace vmm::qemu

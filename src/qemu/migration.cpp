@@ -14,6 +14,7 @@
 
 #include "qemu/run.hpp"
 #include "qemu/state_file_writer.hpp"
+#include "runtime/posix.hpp"
 
 namespace vmm::qemu {
 
@@ -69,9 +70,10 @@ void Migration::forget() {
 Result<FileDescriptor> Migration::open_state_file(const std::filesystem::path& state_file) {
   FileDescriptor file(::open(state_file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!file) {
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                      fmt::format("cannot open the state file {}: {}", state_file.string(),
-                                  errno_text()));
+    const int error = errno;
+    return detail::errno_error(error == ENOENT ? Errc::not_found : Errc::io,
+                               fmt::format("cannot open the state file {}", state_file.string()),
+                               error);
   }
   return file;
 }

@@ -1,23 +1,21 @@
 // vmm internal (QEMU backend): the engine — the Core's worker and operations, the current run's
-// surprises (an unexpected STOP, QEMU's exit), the detail::Engine adapter and the factory that
-// plans the runtime layout. One QEMU run is a Run (run.cpp), save/restore streaming a Migration
-// (migration.cpp), vsock I/O is vsock.cpp.
+// surprises (an unexpected STOP, QEMU's exit) and the detail::Engine adapter. One QEMU run is a
+// Run (run.cpp), save/restore streaming a Migration (migration.cpp), vsock I/O is vsock.cpp, and
+// the factory that plans the runtime layout is factory.cpp.
 #include "qemu/qemu_engine.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <string>
 #include <utility>
-#include <vector>
 
-#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
-#include "config/config_facts.hpp"
-#include "config/efi_store.hpp"
-#include "qemu/confinement.hpp"
 #include "qemu/core.hpp"
 #include "qemu/run_log.hpp"
 #include "qemu/vsock.hpp"
@@ -45,7 +43,7 @@ void Core::shutdown() {
     tasks_.clear();
     // SIGTERM is QEMU's orderly quit; an operation waiting on QMP then fails at once.
     if (live_run_ != nullptr) live_run_->interrupt();
-    work_ready_.notify_all();
+    wake_worker();
   }
   const auto self = std::this_thread::get_id();
   bool on_engine_thread = self == worker_.get_id();
@@ -67,19 +65,41 @@ void Core::shutdown() {
   }
 }
 
+// The worker: runs the queued operations in order and, between them, reads the current run's
+// QMP events. A reply or event is read by the thread that acts on it, so an operation crosses
+// no thread hand-off between sending its command and completing.
 void Core::worker_loop() {
   for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, [&] { return closing_ || !tasks_.empty(); });
-      if (closing_) break;
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+    wait_for_work();
+    if (run_) run_->read_events();
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::lock_guard lock(mutex_);
+        if (closing_ || tasks_.empty()) break;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
     }
-    task();
+    if (closing_) break;
   }
   teardown_run();
+}
+
+void Core::wake_worker() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto n = ::write(wake_.get(), &one, sizeof one);
+}
+
+void Core::wait_for_work() {
+  std::array<pollfd, 2> fds{{{wake_.get(), POLLIN, 0}, {run_ ? run_->poll_fd() : -1, POLLIN, 0}}};
+  while (::poll(fds.data(), fds.size(), -1) < 0 && errno == EINTR) {
+  }
+  if (fds[0].revents != 0) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto n = ::read(wake_.get(), &count, sizeof count);
+  }
 }
 
 // Launches a run (torn down first if one is left). On failure nothing of it remains.
@@ -370,59 +390,9 @@ class QemuEngine final : public detail::Engine {
 };
 
 }  // namespace
-}  // namespace vmm::qemu
 
-namespace vmm::detail {
-
-Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
-                                                 const CreateOptions& options,
-                                                 const std::filesystem::path& work_dir) {
-  using namespace vmm::qemu;
-  auto host = probe_host(options.qemu);
-  if (!host) return std::move(host).error();
-
-  // QEMU's identifier is the SMBIOS UUID: report the one the guest will actually see
-  // (config/config_facts.hpp decides when it replaces the config's).
-  VmConfig effective =
-      with_machine_identifier_in_use(config, machine_uuid_bytes(config.machine_identifier()));
-
-  std::error_code ec;
-  std::filesystem::create_directories(work_dir, ec);
-  if (ec) {
-    return make_error(Errc::io, fmt::format("cannot create the working directory {}: {}",
-                                            work_dir.string(), ec.message()));
-  }
-  // Host facts the plan needs: which disks are block devices (host_device rather than file),
-  // and a CID sequence number unique in this process.
-  std::vector<bool> block_devices;
-  for (const auto& disk : effective.disks()) {
-    std::error_code block_ec;
-    block_devices.push_back(std::filesystem::is_block_file(disk.path, block_ec));
-  }
-  static std::atomic<std::uint32_t> vsock_sequence{0};
-  auto planned = plan_runtime_layout(
-      effective, work_dir, std::move(block_devices),
-      vsock_cid_for(static_cast<std::uint32_t>(::getpid()), vsock_sequence++));
-  if (!planned) return std::move(planned).error();
-  QemuRuntimePaths paths = std::move(*planned);
-  if (const auto* efi = std::get_if<EfiBoot>(&effective.boot())) {
-    // The rule is the shared one (src/config/efi_store.hpp); the store is made at launch.
-    auto action = efi_store_action(*efi, std::filesystem::exists(efi->variable_store, ec));
-    if (!action) return Error(action.error().code(), "boot: " + action.error().message());
-  }
-
-  auto command_line = build_qemu_command_line(effective, *host, paths);
-  if (!command_line) return std::move(command_line).error();
-  // CreateOptions::isolation: QEMU's own flags here, the rest at each launch (run.cpp).
-  auto confinement = plan_confinement(options.isolation, host->binary);
-  if (!confinement) return std::move(confinement).error();
-  command_line->argv.insert(command_line->argv.end(), confinement->begin(), confinement->end());
-  vmm::logger()->debug("qemu: {}", fmt::join(command_line->argv, " "));
-
-  auto core = std::make_shared<Core>(std::move(effective), options, work_dir, std::move(*host),
-                                     std::move(*command_line), std::move(paths));
-  core->start_worker();
-  return std::unique_ptr<Engine>(std::make_unique<QemuEngine>(std::move(core)));
+std::unique_ptr<detail::Engine> make_engine(std::shared_ptr<Core> core) {
+  return std::make_unique<QemuEngine>(std::move(core));
 }
 
-}  // namespace vmm::detail
+}  // namespace vmm::qemu

@@ -1,9 +1,11 @@
 // vmm internal (QEMU backend): the Engine over a supervised QEMU process controlled by QMP.
 //
-// Threads: one worker runs operations and delivers every Done and listener call in order; a
-// console thread per run pumps the guest's serial output (and the only other user callback,
-// on_console_line); the QMP reader and process waiters never call user code. See
-// qemu_engine.cpp for how destruction from inside a callback is handled.
+// Threads: one worker runs operations, reads QMP itself (command replies and events, so an
+// operation crosses no hand-off between sending its command and completing) and delivers every
+// Done and listener call in order; a console thread per run pumps the guest's serial output
+// (and the only other user callback, on_console_line); process waiters only queue QEMU's exit
+// for the worker and never call user code. See qemu_engine.cpp for how destruction from inside
+// a callback is handled.
 #pragma once
 
 #include <string_view>

@@ -2,10 +2,12 @@
 
 // Linux only (MSG_NOSIGNAL, SOCK_CLOEXEC), as all of src/qemu: CMake builds it on Linux.
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -16,50 +18,53 @@
 namespace vmm::qemu {
 
 using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::chrono::milliseconds until(Clock::time_point deadline) {
+  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+                  std::chrono::milliseconds(0));
+}
+
+}  // namespace
 
 QmpClient::QmpClient(FileDescriptor socket, EventHandler on_event, CloseHandler on_close,
                      std::size_t max_line)
     : socket_(std::move(socket)),
       on_event_(std::move(on_event)),
       on_close_(std::move(on_close)),
-      max_line_(max_line) {}
+      splitter_(max_line) {}
 
 Result<std::unique_ptr<QmpClient>> QmpClient::connect(FileDescriptor socket, EventHandler on_event,
                                                       CloseHandler on_close,
                                                       std::chrono::milliseconds timeout,
                                                       std::size_t max_line) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = Clock::now() + timeout;
   // A peer that stops reading must not block a command forever: bound each send.
   timeval send_timeout{5, 0};
   ::setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   std::unique_ptr<QmpClient> client(
       new QmpClient(std::move(socket), std::move(on_event), std::move(on_close), max_line));
-  client->reader_ = std::thread([c = client.get()] { c->read_loop(); });
-  {
-    std::unique_lock lock(client->mutex_);
-    if (!client->changed_.wait_until(lock, deadline,
-                                      [&] { return client->greeted_ || client->closed_; })) {
-      return make_error(Errc::timeout, fmt::format("QEMU sent no QMP greeting within {} ms",
-                                                   timeout.count()));
-    }
-    if (!client->greeted_) return *client->closed_;
+  while (!client->greeted_ && !client->closed_ && Clock::now() < deadline) {
+    client->read_once(until(deadline));
   }
-  const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
+  if (!client->greeted_) {
+    if (client->closed_) return *client->closed_;
+    return make_error(Errc::timeout, fmt::format("QEMU sent no QMP greeting within {} ms",
+                                                 timeout.count()));
+  }
   auto negotiated = client->execute("qmp_capabilities", json::object(),
-                                    std::max(remaining, std::chrono::milliseconds(1)));
+                                    std::max(until(deadline), std::chrono::milliseconds(1)));
   if (!negotiated) return std::move(negotiated).error();
   return client;
 }
 
 QmpClient::~QmpClient() {
-  // Wakes the reader (recv returns 0) without closing the descriptor under it.
-  ::shutdown(socket_.get(), SHUT_RDWR);
-  if (reader_.joinable()) reader_.join();
+  close(Error(Errc::cancelled, "the QMP connection was closed by vmm"));
 }
 
 Result<void> QmpClient::send(const std::string& text, int pass_fd) {
-  std::lock_guard lock(write_mutex_);
   std::size_t offset = 0;
   while (offset < text.size()) {
     iovec iov{const_cast<char*>(text.data() + offset), text.size() - offset};
@@ -90,126 +95,118 @@ Result<void> QmpClient::send(const std::string& text, int pass_fd) {
 
 Result<json> QmpClient::execute(std::string_view command, const json& arguments,
                                 std::chrono::milliseconds timeout, int pass_fd) {
-  std::uint64_t id = 0;
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) {
-      return make_error(closed_->code(), fmt::format("{}: {}", command, closed_->message()));
-    }
-    id = next_id_++;
-    pending_.emplace(id, std::nullopt);
-  }
-  json request{{"execute", command}, {"id", id}};
+  const auto failed = [&](const Error& reason) {
+    return make_error(reason.code(), fmt::format("{}: {}", command, reason.message()));
+  };
+  if (closed_) return failed(*closed_);
+  const auto deadline = Clock::now() + timeout;
+  awaited_id_ = next_id_++;
+  reply_.reset();
+  json request{{"execute", command}, {"id", awaited_id_}};
   if (!arguments.empty()) request["arguments"] = arguments;
   if (auto sent = send(request.dump() + "\n", pass_fd); !sent) {
-    std::lock_guard lock(mutex_);
-    pending_.erase(id);
+    awaited_id_ = 0;
     return std::move(sent).error();
   }
-  std::unique_lock lock(mutex_);
-  const bool answered = changed_.wait_for(lock, timeout, [&] {
-    const auto it = pending_.find(id);
-    return it == pending_.end() || it->second.has_value();
-  });
-  auto it = pending_.find(id);
-  if (!answered || it == pending_.end()) {
-    if (it != pending_.end()) pending_.erase(it);
+  // Events read on the way are dispatched in order, before the reply is returned.
+  while (!reply_ && !closed_ && Clock::now() < deadline) read_once(until(deadline));
+  awaited_id_ = 0;  // a late reply to a timed-out command is dropped
+  if (!reply_) {
+    if (closed_) return failed(*closed_);
     return make_error(Errc::timeout, fmt::format("QEMU did not answer {} within {} ms", command,
                                                  timeout.count()));
   }
-  Result<json> result = std::move(*it->second);
-  pending_.erase(it);
-  if (!result) {
-    return make_error(result.error().code(),
-                      fmt::format("{}: {}", command, result.error().message()));
-  }
+  Result<json> result = std::move(*reply_);
+  reply_.reset();
+  if (!result) return failed(result.error());
   return result;
 }
 
-bool QmpClient::wait_closed(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] { return closed_.has_value(); });
+void QmpClient::read_available() {
+  while (read_once(std::chrono::milliseconds(0))) {
+  }
 }
 
-std::optional<Error> QmpClient::close_reason() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
-}
-
-void QmpClient::fail_all(Error reason) {
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;
-    closed_ = reason;
-    for (auto& [id, slot] : pending_) {
-      if (!slot) slot = Result<json>(reason);
+bool QmpClient::wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                           int wake_fd) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done() && !closed_ && Clock::now() < deadline) {
+    if (!read_once(until(deadline), wake_fd) && wake_fd >= 0) {
+      pollfd wake{wake_fd, POLLIN, 0};
+      if (::poll(&wake, 1, 0) > 0) break;
     }
   }
-  changed_.notify_all();
-  if (on_close_) on_close_(reason);
+  return done();
+}
+
+bool QmpClient::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!closed_ && Clock::now() < deadline) read_once(until(deadline));
+  return closed_.has_value();
+}
+
+bool QmpClient::read_once(std::chrono::milliseconds timeout, int wake_fd) {
+  if (closed_) return false;
+  std::array<pollfd, 2> fds{{{socket_.get(), POLLIN, 0}, {wake_fd, POLLIN, 0}}};
+  const int ready = ::poll(fds.data(), wake_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+  if (ready <= 0 || fds[0].revents == 0) return false;  // timeout, EINTR or the wake fd
+  std::array<char, 64 * 1024> buffer;
+  const ssize_t n = ::recv(socket_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n < 0) {
+    close(Error(Errc::backend,
+                fmt::format("reading QEMU's QMP socket failed: {}", std::strerror(errno))));
+    return false;
+  }
+  if (n == 0) {
+    close(Error(Errc::backend, "QEMU closed the QMP connection"));
+    return false;
+  }
+  std::vector<std::string> lines;
+  auto fed = splitter_.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), lines);
+  for (auto& line : lines) {
+    auto message = parse_qmp_message(line);
+    if (!message) {
+      close(Error(Errc::backend,
+                  fmt::format("QEMU sent an invalid QMP message ({})", message.error().message())));
+      return false;
+    }
+    dispatch(std::move(*message));
+  }
+  if (!fed) {
+    close(Error(Errc::backend,
+                fmt::format("QEMU sent an invalid QMP stream ({})", fed.error().message())));
+    return false;
+  }
+  return true;
+}
+
+void QmpClient::close(Error reason) {
+  if (closed_) return;
+  closed_ = std::move(reason);
+  if (on_close_) on_close_(*closed_);
 }
 
 void QmpClient::dispatch(QmpMessage message) {
   switch (message.kind) {
-    case QmpMessage::Kind::greeting: {
-      std::lock_guard lock(mutex_);
+    case QmpMessage::Kind::greeting:
       greeted_ = true;
-      break;
-    }
+      return;
     case QmpMessage::Kind::success:
-    case QmpMessage::Kind::error: {
-      if (!message.id) return;  // not a reply to us (we always send ids)
-      std::lock_guard lock(mutex_);
-      const auto it = pending_.find(*message.id);
-      if (it == pending_.end()) return;  // its caller timed out and left
+    case QmpMessage::Kind::error:
+      // Not ours (we always send ids), or its caller timed out and left.
+      if (!message.id || awaited_id_ == 0 || *message.id != awaited_id_) return;
       if (message.kind == QmpMessage::Kind::success) {
-        it->second = Result<json>(std::move(message.payload));
+        reply_ = Result<json>(std::move(message.payload));
       } else {
-        it->second = Result<json>(Error(
-            Errc::backend, fmt::format("QEMU reported {}: {}", message.error_class,
-                                       message.error_description)));
+        reply_ = Result<json>(Error(Errc::backend, fmt::format("QEMU reported {}: {}",
+                                                               message.error_class,
+                                                               message.error_description)));
       }
-      break;
-    }
+      return;
     case QmpMessage::Kind::event:
       if (on_event_) on_event_(message.event, message.payload);
       return;
-  }
-  changed_.notify_all();
-}
-
-void QmpClient::read_loop() {
-  QmpMessageSplitter splitter(max_line_);
-  std::vector<char> buffer(64 * 1024);
-  std::vector<std::string> lines;
-  for (;;) {
-    const ssize_t n = ::recv(socket_.get(), buffer.data(), buffer.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      fail_all(Error(Errc::backend, fmt::format("reading QEMU's QMP socket failed: {}",
-                                                std::strerror(errno))));
-      return;
-    }
-    if (n == 0) {
-      fail_all(Error(Errc::backend, "QEMU closed the QMP connection"));
-      return;
-    }
-    lines.clear();
-    auto fed = splitter.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), lines);
-    for (auto& line : lines) {
-      auto message = parse_qmp_message(line);
-      if (!message) {
-        fail_all(Error(Errc::backend,
-                       fmt::format("QEMU sent an invalid QMP message ({})", message.error().message())));
-        return;
-      }
-      dispatch(std::move(*message));
-    }
-    if (!fed) {
-      fail_all(Error(Errc::backend,
-                     fmt::format("QEMU sent an invalid QMP stream ({})", fed.error().message())));
-      return;
-    }
   }
 }
 

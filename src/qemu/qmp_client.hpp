@@ -1,21 +1,21 @@
-// vmm internal (QEMU backend): a QMP client over a connected stream socket.
+// vmm internal (QEMU backend): a QMP client over a connected stream socket, driven by the thread
+// that uses it (the QEMU engine's worker) — no reader thread of its own.
 //
-// One reader thread splits the stream into messages, completes the waiting execute() call by
-// reply id and hands events to the event handler. When the peer closes or misbehaves (garbage,
-// an over-long line), every pending and later command fails with an error naming QEMU.
+// Whoever waits reads: execute() sends a command and reads the socket until its reply arrives,
+// handing every event met on the way to the event handler; read_available() reads what has
+// arrived (the worker polls fd() next to its work queue); wait_until() reads until a condition
+// on the events holds. A reply thus reaches the waiting thread without a hand-off. When the
+// peer closes or misbehaves (garbage, an over-long line), the command and every later one fail
+// with an error naming QEMU. Not thread-safe: one thread at a time.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -27,9 +27,10 @@ namespace vmm::qemu {
 
 class QmpClient {
  public:
-  // Called on the reader thread, no client lock held. Must not destroy the client.
+  // Called on the reading thread, inside the client's calls. Must not call into the client.
   using EventHandler = std::function<void(const std::string& event, const nlohmann::json& data)>;
-  // Called once on the reader thread when the stream ends (EOF, error, garbage).
+  // Called once, on the reading thread, when the stream ends (EOF, error, garbage), or from the
+  // destructor (cancelled) if it had not ended before.
   using CloseHandler = std::function<void(const Error& reason)>;
 
   // Waits for the greeting and negotiates capabilities (qmp_capabilities), all within
@@ -39,46 +40,53 @@ class QmpClient {
       std::chrono::milliseconds timeout,
       std::size_t max_line = QmpMessageSplitter::default_max_line);
 
-  // Closes the connection, fails pending commands (cancelled) and joins the reader.
   ~QmpClient();
   QmpClient(const QmpClient&) = delete;
   QmpClient& operator=(const QmpClient&) = delete;
 
-  // Sends one command and waits for its reply: the "return" value, `backend` with QEMU's error
-  // class and description, `backend` when the connection closed, `timeout` after `timeout`.
-  // `pass_fd` (if >= 0) travels with the command as SCM_RIGHTS, as `getfd` and `add-fd` expect.
+  // Sends one command and reads until its reply: the "return" value, `backend` with QEMU's
+  // error class and description, `backend` when the connection closed, `timeout` after
+  // `timeout`. `pass_fd` (if >= 0) travels with the command as SCM_RIGHTS, as `getfd` and
+  // `add-fd` expect.
   Result<nlohmann::json> execute(std::string_view command,
                                  const nlohmann::json& arguments = nlohmann::json::object(),
                                  std::chrono::milliseconds timeout = std::chrono::seconds(10),
                                  int pass_fd = -1);
 
-  // Waits until the reader has reached the end of the stream (every message before it has been
-  // dispatched). True when it has.
+  // The socket to poll for readability; -1 once the connection has ended (nothing more to read).
+  int fd() const { return closed_ ? -1 : socket_.get(); }
+  // Reads and dispatches what has arrived, without blocking.
+  void read_available();
+  // Reads until `done()` holds (checked after every message), the stream ends, `wake_fd` (if
+  // >= 0) becomes readable, or `timeout` passes. Returns done().
+  bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                  int wake_fd = -1);
+  // Reads up to the end of the stream (every message before it is dispatched). True when it
+  // ended within `timeout`.
   bool wait_closed(std::chrono::milliseconds timeout);
   // Why the connection ended, once it has.
-  std::optional<Error> close_reason() const;
+  const std::optional<Error>& close_reason() const { return closed_; }
 
  private:
   QmpClient(FileDescriptor socket, EventHandler on_event, CloseHandler on_close,
             std::size_t max_line);
-  void read_loop();
+  // One poll + recv within `timeout` (0: do not block); dispatches the complete messages.
+  // False when nothing could be read (timeout, `wake_fd`, or the stream has ended).
+  bool read_once(std::chrono::milliseconds timeout, int wake_fd = -1);
   void dispatch(QmpMessage message);
-  void fail_all(Error reason);
+  void close(Error reason);
   Result<void> send(const std::string& text, int pass_fd);
 
   FileDescriptor socket_;
   EventHandler on_event_;
   CloseHandler on_close_;
-  std::size_t max_line_;
+  QmpMessageSplitter splitter_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
   bool greeted_ = false;
-  std::optional<Error> closed_;            // set once, when the stream ends
+  std::optional<Error> closed_;  // set once, when the stream ends
   std::uint64_t next_id_ = 1;
-  std::map<std::uint64_t, std::optional<Result<nlohmann::json>>> pending_;
-  std::mutex write_mutex_;
-  std::thread reader_;
+  std::uint64_t awaited_id_ = 0;                   // the command execute() waits for
+  std::optional<Result<nlohmann::json>> reply_;  // its reply, once read
 };
 
 }  // namespace vmm::qemu

@@ -32,31 +32,8 @@ namespace vmm::qemu {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// Shared POSIX helpers (socket addresses, join-or-detach): src/runtime/posix.hpp.
-std::string errno_text() { return std::strerror(errno); }
-
-Result<std::array<FileDescriptor, 2>> stream_socketpair() {
-  std::array<int, 2> fds{};
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds.data()) != 0) {
-    return make_error(Errc::io, fmt::format("socketpair: {}", errno_text()));
-  }
-  return std::array<FileDescriptor, 2>{FileDescriptor(fds[0]), FileDescriptor(fds[1])};
-}
-
-Result<FileDescriptor> listen_unix(const std::filesystem::path& path) {
-  auto address_or = detail::unix_socket_address(path);
-  if (!address_or) return std::move(address_or).error();
-  const sockaddr_un address = *address_or;
-  const auto text = path.string();
-  FileDescriptor fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return make_error(Errc::io, fmt::format("socket: {}", errno_text()));
-  ::unlink(text.c_str());
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(fd.get(), 4) != 0) {
-    return make_error(Errc::io, fmt::format("cannot listen on {}: {}", text, errno_text()));
-  }
-  return fd;
-}
+// Shared POSIX helpers (errno errors, socket pairs, listening sockets, join-or-detach):
+// src/runtime/posix.hpp.
 
 // Error messages stay on one line: QEMU's stderr lines are joined with "; " (the full text goes
 // to the log).
@@ -119,11 +96,11 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
   if (auto opened = run->open_serial_file(); !opened) return std::move(opened).error();
   if (auto started = run->start_virtiofsd(); !started) return std::move(started).error();
 
-  auto qmp_pair = stream_socketpair();
+  auto qmp_pair = detail::stream_socketpair();
   if (!qmp_pair) return std::move(qmp_pair).error();
-  auto console_pair = stream_socketpair();
+  auto console_pair = detail::stream_socketpair();
   if (!console_pair) return std::move(console_pair).error();
-  auto virtio_console_pair = stream_socketpair();
+  auto virtio_console_pair = detail::stream_socketpair();
   if (!virtio_console_pair) return std::move(virtio_console_pair).error();
   std::vector<int> inherit = {(*qmp_pair)[1].get(), (*console_pair)[1].get(),
                               (*virtio_console_pair)[1].get()};
@@ -153,6 +130,7 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
   run->console_ = std::move((*console_pair)[0]);
   run->virtio_console_ = std::move((*virtio_console_pair)[0]);
   run->console_wake_.reset(::eventfd(0, EFD_CLOEXEC));
+  run->interrupt_.reset(::eventfd(0, EFD_CLOEXEC));
   run->start_console_thread(std::move(hooks.on_console_line));
   return run;
 }
@@ -164,8 +142,9 @@ Result<void> Run::open_serial_file() {
                             O_WRONLY | O_CREAT | O_CLOEXEC | (file->append ? O_APPEND : O_TRUNC),
                             0644));
   if (!serial_file_) {
-    return make_error(Errc::io, fmt::format("serial: cannot open {}: {}", file->path.string(),
-                                            errno_text()));
+    const int error = errno;
+    return detail::errno_error(Errc::io, fmt::format("serial: cannot open {}", file->path.string()),
+                               error);
   }
   return {};
 }
@@ -175,7 +154,7 @@ Result<void> Run::open_serial_file() {
 Result<void> Run::start_virtiofsd() {
   for (std::size_t i = 0; i < spec_.config.shares().size(); ++i) {
     const auto& share = spec_.config.shares()[i];
-    auto listener = listen_unix(spec_.paths.virtiofs_sockets[i]);
+    auto listener = detail::listen_unix(spec_.paths.virtiofs_sockets[i]);
     if (!listener) return std::move(listener).error();
     const auto& directory = std::get<SharedDirectory>(share.source).directory;
     auto daemon = Process::spawn({spec_.host.virtiofsd->string(), "--fd=3", "-o",
@@ -207,11 +186,7 @@ void Run::start_console_thread(std::function<void(std::string_view)> on_line) {
 Result<void> Run::connect() {
   auto qmp = QmpClient::connect(
       std::move(qmp_socket_),
-      [this](const std::string& event, const json& data) { on_event(event, data); },
-      [this](const Error&) {
-        std::lock_guard lock(mutex_);
-        events_changed_.notify_all();
-      },
+      [this](const std::string& event, const json& data) { on_event(event, data); }, {},
       greeting_timeout);
   if (!qmp) return last_words(fmt::format("QEMU did not start ({})", qmp.error().message()));
   qmp_ = std::move(*qmp);
@@ -247,9 +222,14 @@ Run::~Run() {
 
 void Run::interrupt() {
   if (qemu_) qemu_->kill(SIGTERM);
-  std::lock_guard lock(mutex_);
-  interrupted_ = true;
-  events_changed_.notify_all();
+  if (interrupt_) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(interrupt_.get(), &one, sizeof one);
+  }
+}
+
+void Run::read_events() {
+  if (qmp_) qmp_->read_available();
 }
 
 Result<json> Run::execute(std::string_view command, const json& arguments,
@@ -260,20 +240,16 @@ Result<json> Run::execute(std::string_view command, const json& arguments,
   return reply;
 }
 
-// QMP reader thread: record what waits depend on.
+// Worker thread, inside QmpClient's calls: record what later decisions depend on.
 void Run::on_event(const std::string& event, const json& data) {
   vmm::logger()->debug("qemu: event {} {}", event, data.dump());
-  {
-    std::lock_guard lock(mutex_);
-    if (event == "SHUTDOWN") {
-      events_.shutdown_reason = data.value("reason", "");
-      events_.shutdown_by_guest = data.value("guest", false);
-    } else if (event == "GUEST_PANICKED") {
-      events_.shutdown_by_guest = true;
-    } else if (event == "MIGRATION") {
-      events_.migration_status = data.value("status", "");
-    }
-    events_changed_.notify_all();
+  if (event == "SHUTDOWN") {
+    events_.shutdown_reason = data.value("reason", "");
+    events_.shutdown_by_guest = data.value("guest", false);
+  } else if (event == "GUEST_PANICKED") {
+    events_.shutdown_by_guest = true;
+  } else if (event == "MIGRATION") {
+    events_.migration_status = data.value("status", "");
   }
   // A STOP caused by our own `stop` (pause) needs no query-status behind it: that round trip
   // would hold up the next operation (a resume right after a pause waits for it). QEMU sends
@@ -281,23 +257,11 @@ void Run::on_event(const std::string& event, const json& data) {
   if (event == "STOP" && !own_stop_ && on_unexpected_stop_) on_unexpected_stop_();
 }
 
-RunEvents Run::events() const {
-  std::lock_guard lock(mutex_);
-  return events_;
-}
-
-void Run::reset_migration_status() {
-  std::lock_guard lock(mutex_);
-  events_.migration_status.clear();
-}
-
 std::string Run::wait_for_migration(std::chrono::milliseconds timeout) {
-  QmpClient* qmp = qmp_.get();
-  std::unique_lock lock(mutex_);
-  events_changed_.wait_for(lock, timeout, [&] {
-    return interrupted_ || migration_ended(events_.migration_status) || qmp == nullptr ||
-           qmp->close_reason().has_value();
-  });
+  if (qmp_) {
+    qmp_->wait_until([&] { return migration_ended(events_.migration_status); }, timeout,
+                     interrupt_.get());
+  }
   return migration_ended(events_.migration_status) ? events_.migration_status : std::string{};
 }
 

@@ -5,15 +5,11 @@
 // the run's sockets removed. The engine (core.hpp) owns at most one Run at a time.
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -86,8 +82,16 @@ class Run {
   // After a successful connect().
   QmpClient& qmp() { return *qmp_; }
 
-  // Any thread: makes QEMU quit (SIGTERM) and wakes a wait on this run's events.
+  // Any thread: makes QEMU quit (SIGTERM) and ends a wait on this run's events.
   void interrupt();
+
+  // The rest is for the engine's worker thread only: it reads QMP itself (replies and events
+  // reach it without a thread hand-off).
+
+  // The QMP socket to poll for events between operations; -1 when there is nothing to read.
+  int poll_fd() const { return qmp_ ? qmp_->fd() : -1; }
+  // Reads and handles the events that have arrived, without blocking.
+  void read_events();
 
   // One QMP command; errors name QEMU's exit when it died meanwhile (with_exit_reason).
   Result<nlohmann::json> execute(std::string_view command,
@@ -103,8 +107,8 @@ class Run {
   void expect_exit() { exit_expected_ = true; }
   bool exit_expected() const { return exit_expected_; }
 
-  RunEvents events() const;
-  void reset_migration_status();
+  const RunEvents& events() const { return events_; }
+  void reset_migration_status() { events_.migration_status.clear(); }
   // Waits for the MIGRATION event that ends the stream; "" if QEMU went away, the run was
   // interrupted or time ran out.
   std::string wait_for_migration(std::chrono::milliseconds timeout);
@@ -138,22 +142,11 @@ class Run {
   FileDescriptor console_wake_;   // eventfd: tells the console thread to finish
   FileDescriptor serial_file_;    // SerialToFile, opened per run
   std::thread console_thread_;
-  std::atomic<bool> own_stop_{false};
-  std::atomic<bool> exit_expected_{false};
-
-  mutable std::mutex mutex_;  // guards the event record; the QMP reader writes it
-  std::condition_variable events_changed_;
+  FileDescriptor interrupt_;      // eventfd: interrupt() ends waits on QMP
+  bool own_stop_ = false;
+  bool exit_expected_ = false;
   RunEvents events_;
-  bool interrupted_ = false;
 };
-
-// strerror(errno), for messages.
-std::string errno_text();
-
-Result<std::array<FileDescriptor, 2>> stream_socketpair();
-
-// A listening unix socket at `path` (a stale file there is replaced).
-Result<FileDescriptor> listen_unix(const std::filesystem::path& path);
 
 // Error messages stay on one line: QEMU's stderr lines are joined with "; " (the full text goes
 // to the log).

@@ -15,13 +15,13 @@
 
 #include <fmt/format.h>
 
-#include "qemu/run.hpp"
+#include "runtime/posix.hpp"
 
 namespace vmm::qemu {
 
 Result<FileDescriptor> connect_vsock(std::uint32_t cid, std::uint32_t port) {
   FileDescriptor fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return make_error(Errc::io, fmt::format("vsock socket: {}", errno_text()));
+  if (!fd) return detail::errno_error(Errc::io, "vsock socket");
   sockaddr_vm address{};
   address.svm_family = AF_VSOCK;
   address.svm_cid = cid;
@@ -32,8 +32,8 @@ Result<FileDescriptor> connect_vsock(std::uint32_t cid, std::uint32_t port) {
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
-    return make_error(Errc::io, fmt::format("vsock connect to guest port {}: {}", port,
-                                            errno_text()));
+    const int error = errno;
+    return detail::errno_error(Errc::io, fmt::format("vsock connect to guest port {}", port), error);
   }
   return fd;
 }
@@ -41,17 +41,18 @@ Result<FileDescriptor> connect_vsock(std::uint32_t cid, std::uint32_t port) {
 Result<Subscription> listen_vsock(std::uint32_t port,
                                   std::function<bool(FileDescriptor)> on_accept) {
   FileDescriptor fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return make_error(Errc::io, fmt::format("vsock socket: {}", errno_text()));
+  if (!fd) return detail::errno_error(Errc::io, "vsock socket");
   sockaddr_vm address{};
   address.svm_family = AF_VSOCK;
   address.svm_cid = VMADDR_CID_ANY;
   address.svm_port = port;
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
       ::listen(fd.get(), 16) != 0) {
-    return make_error(Errc::io, fmt::format("vsock listen on port {}: {}", port, errno_text()));
+    const int error = errno;
+    return detail::errno_error(Errc::io, fmt::format("vsock listen on port {}", port), error);
   }
   FileDescriptor wake(::eventfd(0, EFD_CLOEXEC));
-  if (!wake) return make_error(Errc::io, fmt::format("eventfd: {}", errno_text()));
+  if (!wake) return detail::errno_error(Errc::io, "eventfd");
   struct Acceptor {
     FileDescriptor listener;
     FileDescriptor wake;

@@ -58,6 +58,29 @@ Result<std::filesystem::path> make_unique_directory(const std::filesystem::path&
   return std::filesystem::path(buffer.data());
 }
 
+Result<std::array<FileDescriptor, 2>> stream_socketpair() {
+  std::array<int, 2> fds{};
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds.data()) != 0) {
+    return errno_error(Errc::io, "socketpair");
+  }
+  return std::array<FileDescriptor, 2>{FileDescriptor(fds[0]), FileDescriptor(fds[1])};
+}
+
+Result<FileDescriptor> listen_unix(const std::filesystem::path& path) {
+  auto address_or = unix_socket_address(path);
+  if (!address_or) return std::move(address_or).error();
+  const sockaddr_un address = *address_or;
+  const auto text = path.string();
+  FileDescriptor fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return errno_error(Errc::io, "socket");
+  ::unlink(text.c_str());
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd.get(), 4) != 0) {
+    return errno_error(Errc::io, "cannot listen on " + text);
+  }
+  return fd;
+}
+
 void join_or_detach(std::thread& thread) noexcept {
   if (!thread.joinable()) return;
   if (thread.get_id() == std::this_thread::get_id()) {

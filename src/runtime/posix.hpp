@@ -1,11 +1,12 @@
 // vmm internal: the small POSIX helpers every layer and backend shares, decided once here:
 // errno errors, write_all, quoting a path in a message, unix socket addresses and their length
-// limit, private unique directories, and "join unless on that very thread".
+// limit, socket pairs and listening unix sockets, private unique directories, and "join unless on that very thread".
 #pragma once
 
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <array>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "vmm/error.hpp"
+#include "vmm/file_descriptor.hpp"
 
 namespace vmm::detail {
 
@@ -41,6 +43,12 @@ Result<sockaddr_un> unix_socket_address(const std::filesystem::path& path);
 // "/tmp/vmm-" or "<bundle>.tmp-". io errors say `what` was being created and where.
 Result<std::filesystem::path> make_unique_directory(const std::filesystem::path& prefix,
                                                     std::string_view what);
+
+// A connected pair of unix stream sockets (close-on-exec), e.g. for a child's end and ours.
+Result<std::array<FileDescriptor, 2>> stream_socketpair();
+
+// A listening unix socket at `path` (a stale file there is replaced).
+Result<FileDescriptor> listen_unix(const std::filesystem::path& path);
 
 // Joins `thread`, or detaches it when called on that thread itself (an object destroyed from
 // inside one of its own callbacks): the thread then finishes on its own right after.

@@ -1,4 +1,4 @@
-// QmpClient (reader thread, dispatcher, handshake) over a socketpair whose other end is a fake
+// QmpClient (reading, dispatcher, handshake) over a socketpair whose other end is a fake
 // QEMU writing the fuzz input as its QMP stream, then closing.
 // The fake peer writes the stream line by line; before a reply whose id is the next command the
 // client will send, it waits (briefly, within a small total budget) for that command, so that
@@ -150,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else {
       FUZZ_CHECK(expected_code(client.error().code()), client.error().to_string());
     }
-  }  // the client is gone: its reader has ended and reported the close
+  }  // the client is gone: it has reported the close (the stream's end, or cancelled)
   FUZZ_CHECK(closes.load() == 1, "close handler ran " + std::to_string(closes.load()) + " times");
   peer.join();
   ::close(fds[1]);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "qemu/qmp_client.hpp"
 #include "qemu/qmp_message.hpp"
@@ -309,6 +310,67 @@ TEST(QmpClient, MissingGreetingTimesOutAndClosedPeerFailsConnect) {
     ASSERT_FALSE(client.has_value());
     EXPECT_EQ(client.error().code(), Errc::backend);
   }
+}
+
+
+// The engine's worker reads QMP itself: events and replies reach the thread that waits, with no
+// reader thread in between, and events between commands are read when the caller polls.
+TEST(QmpClient, EventsAndRepliesAreReadOnTheCallingThread) {
+  auto [server, end] = socket_pair();
+  std::thread qemu([s = server.get()] {
+    s->handshake();
+    s->send(R"({"event": "RESUME", "data": {}, "timestamp": {}})");
+    const auto command = s->read_command();
+    s->send(R"({"event": "STOP", "data": {}, "timestamp": {}})");
+    s->reply(command);
+    (void)s->read_command();  // the migrate
+    s->send(R"({"event": "MIGRATION", "data": {"status": "active"}, "timestamp": {}})");
+    s->send(R"({"event": "MIGRATION", "data": {"status": "completed"}, "timestamp": {}})");
+    s->close();
+  });
+  std::vector<std::string> events;
+  std::string status;
+  const auto caller = std::this_thread::get_id();
+  auto client = QmpClient::connect(
+      std::move(end),
+      [&](const std::string& name, const json& data) {
+        EXPECT_EQ(std::this_thread::get_id(), caller) << name;
+        events.push_back(name);
+        if (name == "MIGRATION") status = data.value("status", "");
+      },
+      {}, 5s);
+  ASSERT_TRUE(client.has_value()) << client.error().to_string();
+  ASSERT_GE((*client)->fd(), 0);
+  // An event between commands: nothing reads it until the caller does.
+  ASSERT_TRUE((*client)->wait_until([&] { return !events.empty(); }, 5s));
+  EXPECT_EQ(events, std::vector<std::string>{"RESUME"});
+  // An event sent before a reply is handled before execute() returns.
+  ASSERT_TRUE((*client)->execute("stop").has_value());
+  EXPECT_EQ(events, (std::vector<std::string>{"RESUME", "STOP"}));
+  // A command that is not answered in time times out; its progress comes later as events.
+  const auto started = (*client)->execute("migrate", {{"uri", "fd:x"}}, 0ms);
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().code(), Errc::timeout);
+  EXPECT_TRUE((*client)->wait_until([&] { return status == "completed"; }, 5s));
+  EXPECT_TRUE((*client)->wait_closed(5s));
+  EXPECT_EQ((*client)->fd(), -1);  // nothing more to poll once the stream has ended
+  qemu.join();
+}
+
+TEST(QmpClient, WaitUntilEndsWhenTheWakeDescriptorIsReadable) {
+  auto [server, end] = socket_pair();
+  std::thread qemu([s = server.get()] { s->handshake(); });
+  auto client = QmpClient::connect(std::move(end), {}, {}, 5s);
+  qemu.join();
+  ASSERT_TRUE(client.has_value());
+  std::array<int, 2> wake{};
+  ASSERT_EQ(::pipe(wake.data()), 0);
+  ASSERT_EQ(::write(wake[1], "x", 1), 1);
+  const auto begin = std::chrono::steady_clock::now();
+  EXPECT_FALSE((*client)->wait_until([] { return false; }, 30s, wake[0]));
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+  ::close(wake[0]);
+  ::close(wake[1]);
 }
 
 

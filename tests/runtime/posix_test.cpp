@@ -76,6 +76,35 @@ TEST(Posix, UniqueDirectoriesArePrivateAndDistinct) {
   EXPECT_THAT(missing.error().message(), HasSubstr("cannot create a test directory in"));
 }
 
+TEST(Posix, SocketPairsCarryBytesAndListeningSocketsReplaceStaleFiles) {
+  auto pair = stream_socketpair();
+  ASSERT_TRUE(pair) << pair.error().to_string();
+  ASSERT_TRUE(write_all((*pair)[0].get(), "ping"));
+  std::array<char, 4> got{};
+  ASSERT_EQ(::read((*pair)[1].get(), got.data(), got.size()), 4);
+  EXPECT_EQ(std::string(got.data(), got.size()), "ping");
+
+  support::TempDir dir;
+  const auto path = dir.path() / "s.sock";
+  {
+    auto first = listen_unix(path);
+    ASSERT_TRUE(first) << first.error().to_string();
+  }
+  // The socket file left behind by the first listener is replaced, not an error.
+  auto second = listen_unix(path);
+  ASSERT_TRUE(second) << second.error().to_string();
+  auto address = unix_socket_address(path);
+  ASSERT_TRUE(address);
+  FileDescriptor client(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  EXPECT_EQ(::connect(client.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof *address),
+            0);
+
+  auto unusable = listen_unix(dir.path() / "no" / "such" / "s.sock");
+  ASSERT_FALSE(unusable);
+  EXPECT_EQ(unusable.error().code(), Errc::io);
+  EXPECT_THAT(unusable.error().message(), HasSubstr("cannot listen on"));
+}
+
 TEST(Posix, JoinOrDetachJoinsFromOutsideAndDetachesFromInside) {
   bool ran = false;
   std::thread outside([&] { ran = true; });
