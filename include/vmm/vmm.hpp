@@ -14,3 +14,4 @@
 #include "vmm/state.hpp"
 #include "vmm/version.hpp"
 #include "vmm/virtual_machine.hpp"
+#include "vmm/vm_pool.hpp"

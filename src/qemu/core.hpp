@@ -104,6 +104,14 @@ class Core : public std::enable_shared_from_this<Core> {
   Error died_during_save(Error error);
   Result<void> do_restore(const std::filesystem::path& state_file);
 
+  // template.cpp: templates (file-backed RAM, device state only) and their clones.
+  Result<void> check_template_support(bool saving) const;
+  Result<void> do_save_template(const std::filesystem::path& state_file,
+                                const std::filesystem::path& memory_file);
+  Result<void> do_restore_clone(const std::filesystem::path& state_file,
+                                const std::filesystem::path& memory_file);
+  Result<void> do_prepare_clone(const std::filesystem::path& memory_file);
+
   // vsock.cpp does the socket work; these add the run check and the callback gate.
   Result<FileDescriptor> do_connect_vsock(std::uint32_t port);
   Result<Subscription> do_listen_vsock(std::uint32_t port,
@@ -125,7 +133,8 @@ class Core : public std::enable_shared_from_this<Core> {
   void worker_loop();
 
   // ---- one QEMU run (run.cpp) ------------------------------------------------------------
-  Result<void> launch(bool incoming);
+  // `command_line`: another argv for this run (a clone's); null: the VM's own.
+  Result<void> launch(bool incoming, const QemuCommandLine* command_line = nullptr);
   Result<void> prepare_efi_store();
   void start_console_thread();
   void console_loop(const detail::ConsolePumpFds& fds);
@@ -136,6 +145,8 @@ class Core : public std::enable_shared_from_this<Core> {
   // ---- save (migration.cpp) --------------------------------------------------------------
   void reset_migration_status();
   std::string wait_for_migration();
+  Result<void> set_ignore_shared(bool on);  // template.cpp
+  Result<void> launch_clone(const std::filesystem::path& memory_file);
   Result<void> migrate_out(StateFileWriter& writer);
 
   // ---- events ----------------------------------------------------------------------------
@@ -175,6 +186,9 @@ class Core : public std::enable_shared_from_this<Core> {
   FileDescriptor last_save_;
   std::string last_save_digest_;
   bool needs_reactivation_ = false;  // QEMU is in postmigrate (a migration was started)
+  bool clone_run_ = false;  // worker only: this run maps a template's RAM file privately
+  // Worker only: the RAM file of a prepared clone run still waiting for its device state.
+  std::filesystem::path prepared_clone_;
   std::optional<std::string> saved_digest_;  // of the save whose Done is being delivered
 };
 

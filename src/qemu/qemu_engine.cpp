@@ -256,6 +256,24 @@ class QemuEngine final : public detail::Engine {
   void restore(const std::filesystem::path& state_file, Done done) override {
     run(std::move(done), [state_file](Core& c) { return c.do_restore(state_file); });
   }
+  Result<void> check_template_support(bool saving) const override {
+    return core_->check_template_support(saving);
+  }
+  void save_template(const std::filesystem::path& state_file,
+                     const std::filesystem::path& memory_file, Done done) override {
+    run(std::move(done), [state_file, memory_file](Core& c) {
+      return c.do_save_template(state_file, memory_file);
+    });
+  }
+  void prepare_clone(const std::filesystem::path& memory_file, Done done) override {
+    run(std::move(done), [memory_file](Core& c) { return c.do_prepare_clone(memory_file); });
+  }
+  void restore_clone(const std::filesystem::path& state_file,
+                     const std::filesystem::path& memory_file, Done done) override {
+    run(std::move(done), [state_file, memory_file](Core& c) {
+      return c.do_restore_clone(state_file, memory_file);
+    });
+  }
 
   // Whether the VM has a vsock device is decided by the core (src/machine/virtual_machine_impl.cpp)
   // before it calls these.
@@ -321,6 +339,8 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
       vsock_cid_for(static_cast<std::uint32_t>(::getpid()), vsock_sequence++));
   if (!planned) return std::move(planned).error();
   QemuRuntimePaths paths = std::move(*planned);
+  // The VM's own RAM file, which save_template() copies into a template bundle.
+  if (options.file_backed_memory) paths.memory_file = work_dir / "memory.ram";
   if (const auto* efi = std::get_if<EfiBoot>(&effective.boot())) {
     // The rule is the shared one (src/config/efi_store.hpp); the store is made at launch.
     auto action = efi_store_action(*efi, std::filesystem::exists(efi->variable_store, ec));

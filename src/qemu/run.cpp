@@ -72,8 +72,12 @@ std::string with_stderr(std::string message, const std::string& tail) {
   }
   return message;
 }
-Result<void> Core::launch(bool incoming) {
+Result<void> Core::launch(bool incoming, const QemuCommandLine* command_line) {
   auto run = std::make_unique<Run>();
+  clone_run_ = command_line != nullptr;
+  prepared_clone_.clear();
+  // The VM's own RAM file starts afresh each run (a clone's belongs to its template).
+  if (!clone_run_ && !paths_.memory_file.empty()) ::unlink(paths_.memory_file.c_str());
   if (auto prepared = prepare_efi_store(); !prepared) return prepared;
   if (const auto* file = std::get_if<SerialToFile>(&config_.serial())) {
     run->serial_file.reset(::open(file->path.c_str(),
@@ -118,7 +122,7 @@ Result<void> Core::launch(bool incoming) {
     if (!path.empty()) ::unlink(path.c_str());  // a stale one from an earlier run
   }
 
-  auto argv = command_line_.argv;
+  auto argv = (command_line != nullptr ? *command_line : command_line_).argv;
   argv.emplace_back("-S");  // wait for `cont` (or the incoming migration) under our control
   if (incoming) {
     argv.emplace_back("-incoming");
@@ -255,6 +259,7 @@ void Core::teardown_run() {
     if (!path.empty()) ::unlink(path.c_str());
   }
   for (const auto& path : paths_.virtiofs_sockets) ::unlink(path.c_str());
+  if (!clone_run_ && !paths_.memory_file.empty()) ::unlink(paths_.memory_file.c_str());
 }
 
 // The run failed during an operation: collect QEMU's last words, tear it down, and return
