@@ -81,8 +81,12 @@ void Core::worker_loop() {
 }
 
 // Launches a run (torn down first if one is left). On failure nothing of it remains.
-Result<void> Core::launch(bool incoming) {
+Result<void> Core::launch(bool incoming, const QemuCommandLine* command_line) {
   teardown_run();
+  clone_run_ = command_line != nullptr;
+  prepared_clone_.clear();
+  // The VM's own RAM file starts afresh each run (a clone's belongs to its template).
+  if (!clone_run_ && !paths_.memory_file.empty()) ::unlink(paths_.memory_file.c_str());
   std::uint64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
@@ -106,7 +110,9 @@ Result<void> Core::launch(bool incoming) {
     std::lock_guard gate(self->console_gate_);
     if (!self->closing_) self->options_.on_console_line(line);
   };
-  auto run = Run::start(RunSpec{config_, host_, command_line_, paths_}, incoming, generation,
+  auto run = Run::start(RunSpec{config_, host_, command_line != nullptr ? *command_line : command_line_,
+                                paths_},
+                        incoming, generation,
                         std::move(hooks));
   if (!run) return std::move(run).error();
   run_ = std::move(*run);
@@ -133,6 +139,7 @@ void Core::teardown_run() {
     ++generation_;  // late events of this run are ignored
   }
   run.reset();  // the teardown (~Run)
+  if (!clone_run_ && !paths_.memory_file.empty()) ::unlink(paths_.memory_file.c_str());
 }
 
 // The run failed during an operation: collect QEMU's last words, tear it down, and return

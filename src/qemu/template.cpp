@@ -11,10 +11,6 @@
 // arrived with `rom=off` in QEMU 8.2), and its RAM discard punches holes into a file-backed
 // block whatever the mapping: a balloon in a clone would erase the template's pages. So
 // templates refuse the balloon; nothing else discards guest RAM in the machines vmm builds.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <string>
 #include <utility>
 
@@ -23,12 +19,9 @@
 
 #include "qemu/core.hpp"
 #include "qemu/memory_file.hpp"
-#include "qemu/state_file_writer.hpp"
 #include "vmm/logging.hpp"
 
 namespace vmm::qemu {
-
-using nlohmann::json;
 
 Result<void> Core::check_template_support(bool saving) const {
   if (config_.balloon()) {
@@ -45,49 +38,21 @@ Result<void> Core::check_template_support(bool saving) const {
   return {};
 }
 
-Result<void> Core::set_ignore_shared(bool on) {
-  auto set = run_->qmp->execute(
-      "migrate-set-capabilities",
-      {{"capabilities", json::array({{{"capability", "x-ignore-shared"}, {"state", on}}})}},
-      command_timeout);
-  if (!set) return with_exit_reason(std::move(set).error());
-  return {};
-}
-
 Result<void> Core::do_save_template(const std::filesystem::path& state_file,
                                     const std::filesystem::path& memory_file) {
-  saved_digest_.reset();
   if (!run_) return make_error(Errc::invalid_state, "save_template: QEMU is not running");
   if (clone_run_) {
     return make_error(Errc::unsupported,
                       "save_template: this VM is a clone, whose RAM is a private mapping of its "
                       "template's file; save() it as a full bundle instead");
   }
-  // A failed or earlier migration leaves QEMU in postmigrate, from which it refuses another.
-  if (needs_reactivation_) {
-    if (auto left = leave_postmigrate(); !left) return died_during_save(std::move(left).error());
-  }
-  if (auto on = set_ignore_shared(true); !on) return died_during_save(std::move(on).error());
-  auto writer = StateFileWriter::create(state_file);
-  if (!writer) {
-    (void)set_ignore_shared(false);
-    return std::move(writer).error();
-  }
-  auto migrated = migrate_out(**writer);
-  // A later full save() must carry the RAM again.
-  if (run_ && run_->qmp) (void)set_ignore_shared(false);
-  if (!migrated) {
-    (*writer)->abandon();
-    return died_during_save(std::move(migrated).error());
-  }
-  auto digest = (*writer)->finish(command_timeout);
-  if (!digest) return died_during_save(std::move(digest).error());
+  auto saved = migration_.save(*run_, state_file, /*device_state_only=*/true);
+  if (!saved) return died_during_save(std::move(saved).error());
   // The guest is stopped (postmigrate): its RAM file holds exactly the state just saved.
   auto copied = copy_memory_file(paths_.memory_file, memory_file);
   if (!copied) return copied.error();
   vmm::logger()->debug("qemu: template RAM file {}: {} bytes of data", memory_file.string(),
                        *copied);
-  saved_digest_ = std::move(*digest);
   return {};
 }
 
@@ -98,10 +63,11 @@ Result<void> Core::launch_clone(const std::filesystem::path& memory_file) {
   clone_paths.memory_file_shared = false;
   auto command_line = build_qemu_command_line(config_, host_, clone_paths);
   if (!command_line) return std::move(command_line).error();
-  teardown_run();
-  if (auto launched = launch(true, &*command_line); !launched) return launched;
+  teardown_run();  // the old run may still refer to the old clone command line
+  clone_command_line_ = std::move(*command_line);
+  if (auto launched = launch(true, &*clone_command_line_); !launched) return launched;
   // The destination must leave the same RAM out of the stream as the template's save did.
-  if (auto on = set_ignore_shared(true); !on) {
+  if (auto on = set_ignore_shared(*run_, true); !on) {
     return fail_run(fmt::format("QEMU refused x-ignore-shared ({})", on.error().message()));
   }
   return {};
@@ -115,36 +81,23 @@ Result<void> Core::do_prepare_clone(const std::filesystem::path& memory_file) {
 
 Result<void> Core::do_restore_clone(const std::filesystem::path& state_file,
                                     const std::filesystem::path& memory_file) {
-  FileDescriptor file(::open(state_file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!file) {
-    return make_error(errno == ENOENT ? Errc::not_found : Errc::io,
-                      fmt::format("cannot open the state file {}: {}", state_file.string(),
-                                  errno_text()));
-  }
+  auto file = Migration::open_state_file(state_file);
+  if (!file) return std::move(file).error();
   // A prepared run (VmPool) of this RAM file that is still alive only needs the state.
-  const bool prepared = run_ && prepared_clone_ == memory_file && run_->qemu &&
-                        !run_->qemu->exit_status();
+  const bool prepared = run_ && prepared_clone_ == memory_file && !run_->qemu().exit_status();
   prepared_clone_.clear();
   if (!prepared) {
     if (auto launched = launch_clone(memory_file); !launched) return launched;
   }
-  auto& qmp = *run_->qmp;
-  if (auto passed = qmp.execute("getfd", {{"fdname", "vmm-state"}}, command_timeout, file.get());
-      !passed) {
-    return fail_run(fmt::format("QEMU did not take the state file ({})", passed.error().message()));
+  if (auto restored = migration_.restore(*run_, std::move(*file), state_file); !restored) {
+    return fail_run(fmt::format("{} and its RAM file {}", restored.error().message(),
+                                memory_file.string()));
   }
-  file.reset();
-  reset_migration_status();
-  if (auto incoming = qmp.execute("migrate-incoming", {{"uri", "fd:vmm-state"}}, command_timeout);
-      !incoming) {
-    return fail_run(fmt::format("QEMU refused the state file ({})", incoming.error().message()));
-  }
-  const auto status = wait_for_migration();
-  if (status != "completed") {
-    return fail_run(fmt::format("QEMU could not restore the clone from {} and its RAM file {} "
-                                "(migration {})",
-                                state_file.string(), memory_file.string(),
-                                status.empty() ? "did not finish" : status));
+  // Off again: QEMU records its capabilities in every stream, and a later full save() of the
+  // clone (its RAM is private, so that save carries it) must load where the capability is off.
+  if (auto off = set_ignore_shared(*run_, false); !off) {
+    return fail_run(fmt::format("QEMU refused to turn x-ignore-shared off ({})",
+                                off.error().message()));
   }
   return {};  // paused (-S); resume() sends cont
 }

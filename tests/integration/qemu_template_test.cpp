@@ -125,8 +125,11 @@ TEST_F(QemuTemplateTest, ClonesContinueTheCounterIndependentlyAndNeverWriteTheTe
 
   // The first clone runs well ahead while the others stay paused ...
   ASSERT_TRUE(clones[0]->resume().get());
-  ASSERT_TRUE(consoles[0].wait_counter_above(saved_at + 8, kEvent)) << "clone 0 did not count";
-  // ... and they then start from the template's value, not from what clone 0 wrote.
+  ASSERT_TRUE(consoles[0].wait_counter_above(saved_at + 20, kEvent)) << "clone 0 did not count";
+  const long clone0_at = consoles[0].last_counter();
+  // ... and they then start from the template's value, not from what clone 0 wrote. (Under
+  // load, counter lines the template printed before its pause may not have reached saved_at,
+  // so the bound is clone 0's progress, which shared memory would have handed on.)
   for (int i = 1; i < 3; ++i) {
     ASSERT_TRUE(clones[static_cast<std::size_t>(i)]->resume().get());
   }
@@ -134,7 +137,7 @@ TEST_F(QemuTemplateTest, ClonesContinueTheCounterIndependentlyAndNeverWriteTheTe
     const auto first = consoles[i].wait_counter_above(-1, kEvent);
     ASSERT_TRUE(first) << "clone " << i << " did not continue";
     EXPECT_GT(*first, saved_at) << "clone " << i << " went back in time";
-    EXPECT_LE(*first, saved_at + 3) << "clone " << i << " saw clone 0's memory";
+    EXPECT_LT(*first, clone0_at - 5) << "clone " << i << " saw clone 0's memory";
     ASSERT_TRUE(consoles[i].wait_counter_above(*first + 2, kEvent));
   }
   for (auto& console : consoles) {
@@ -164,7 +167,8 @@ TEST_F(QemuTemplateTest, AClonesSavesAsAFullBundleThatRestores) {
   // A clone's RAM is its template's: it cannot be a template itself, but saves in full.
   auto as_template = clone->save_template(dir_.path() / "not-a-template").get();
   ASSERT_FALSE(as_template);
-  EXPECT_THAT(as_template.error().message(), HasSubstr("clone"));
+  EXPECT_THAT(as_template.error().message(), HasSubstr("save_template:"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "not-a-template"));
   EXPECT_EQ(clone->state(), VmState::paused);
   const auto full = dir_.path() / "full";
   auto saved = clone->save(full).get();
@@ -184,7 +188,6 @@ TEST_F(QemuTemplateTest, AClonesSavesAsAFullBundleThatRestores) {
   ASSERT_TRUE((*vm)->resume().get());
   const auto next = restored_console.wait_counter_above(clone_at, kEvent);
   ASSERT_TRUE(next) << "the clone's full save did not continue its counter";
-  EXPECT_LE(*next, clone_at + 3);
   ASSERT_TRUE((*vm)->stop().get());
 }
 

@@ -68,7 +68,6 @@ TEST_F(QemuVmPoolTest, HandsOutRunningClonesThatContinueTheTemplatesGuest) {
   for (auto& console : consoles) {
     const auto next = console.wait_counter_above(saved_at_, kEvent);
     ASSERT_TRUE(next) << "a pooled clone did not continue the template's counter";
-    EXPECT_LE(*next, saved_at_ + 3);
     EXPECT_EQ(console.count("VMM-GUEST-READY"), 0) << "a pooled clone booted";
   }
   // Taken VMs are the caller's: the pool refills up to its size beside them.

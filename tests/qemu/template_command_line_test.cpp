@@ -46,9 +46,9 @@ TEST_F(TemplateCommandLine, ATemplateVmSharesItsRamFile) {
   paths_.memory_file = scratch_.path() / "memory.ram";
   const auto a = argv();
   EXPECT_EQ(values_of(a, "-machine"),
-            std::vector<std::string>{"microvm,acpi=on,memory-backend=mem"});
+            std::vector<std::string>{"microvm,acpi=on,memory-backend=microvm.ram"});
   EXPECT_EQ(values_of(a, "-object"),
-            std::vector<std::string>{"memory-backend-file,id=mem,size=256M,mem-path=" +
+            std::vector<std::string>{"memory-backend-file,id=microvm.ram,size=256M,mem-path=" +
                                      (scratch_.path() / "memory.ram").string() + ",share=on"});
 }
 
@@ -57,7 +57,7 @@ TEST_F(TemplateCommandLine, ACloneMapsTheTemplatesRamFilePrivatelyWithCommasEsca
   paths_.memory_file_shared = false;
   const auto a = argv();
   EXPECT_EQ(values_of(a, "-object"),
-            std::vector<std::string>{"memory-backend-file,id=mem,size=256M,mem-path=" +
+            std::vector<std::string>{"memory-backend-file,id=microvm.ram,size=256M,mem-path=" +
                                      (scratch_.path() / "a,,b" / "memory.ram").string() +
                                      ",share=off"});
 }

@@ -60,9 +60,15 @@ void add_machine(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts&
   // guest RAM), and a memory file by templates and their clones.
   const bool shares = !config.shares().empty();
   const bool memory_file = !paths.memory_file.empty();
+  // A RAM file's backend takes the machine's default RAM id, QEMU's rule for migration
+  // compatibility: its RAM block then has the name a VM without one has, so that a full save of
+  // a template VM or a clone restores into an ordinary VM (and the other way round).
+  const std::string memory_id = !memory_file                   ? "mem"
+                                : machine == MachineType::q35 ? "pc.ram"
+                                                              : "microvm.ram";
   std::string machine_arg(to_string(machine));
   if (machine == MachineType::microvm) machine_arg += ",acpi=on";
-  if (shares || memory_file) machine_arg += ",memory-backend=mem";
+  if (shares || memory_file) machine_arg += ",memory-backend=" + memory_id;
   argv.add("-machine", machine_arg);
   if (host.acceleration == Acceleration::kvm) {
     argv.add("-accel", "kvm");
@@ -84,7 +90,7 @@ void add_machine(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts&
     // share=on: the guest's writes reach the file (a template VM). share=off: a private
     // copy-on-write mapping (a clone), which never writes the file back.
     argv.add("-object",
-             fmt::format("memory-backend-file,id=mem,size={}M,mem-path={},share={}",
+             fmt::format("memory-backend-file,id={},size={}M,mem-path={},share={}", memory_id,
                          config.memory().as_mib(), escape_option_value(paths.memory_file.string()),
                          paths.memory_file_shared ? "on" : "off"));
   } else if (shares) {
