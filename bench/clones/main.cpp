@@ -144,9 +144,14 @@ struct Bench {
   // Restores `bundle` into a new VM and resumes it: milliseconds to running.
   double restore_to_running(const fs::path& bundle, const vmm::VmConfig& saved,
                             std::shared_ptr<vmm::VirtualMachine>* keep = nullptr) const {
-    Console console;
+    // Shared with the VM's console callback: a kept VM outlives this call.
+    auto console = std::make_shared<Console>();
+    auto create = options(*console);
+    create.on_console_line = [console, sink = console->sink()](std::string_view line) {
+      sink(line);
+    };
     const auto begin = Clock::now();
-    auto vm = check(vmm::VirtualMachine::create(saved, options(console)), "create");
+    auto vm = check(vmm::VirtualMachine::create(saved, create), "create");
     check(vm->restore(bundle).get(), "restore");
     check(vm->resume().get(), "resume");
     const double ms = ms_since(begin);
