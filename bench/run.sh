@@ -87,5 +87,7 @@ raw_section lifecycle "Lifecycle: vmm vs. QEMU driven directly" \
   --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --rounds "$repetitions"
 raw_section concurrency "Concurrency: 16 VMs started at once" \
   --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --vms 16
+raw_section clones "Templates and clones: against cold boot and full save/restore" \
+  --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" --rounds "$repetitions" --clones 16
 
 echo "wrote $out"

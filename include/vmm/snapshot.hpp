@@ -24,6 +24,15 @@
 
 namespace vmm {
 
+// A template bundle's RAM file (VirtualMachine::save_template). Not covered by `digests`:
+// hashing it would make every clone read all of the guest's RAM, which is what templates avoid;
+// restore() checks that it exists with exactly this size.
+struct TemplateMemory {
+  std::string file;        // file name inside the bundle, e.g. "memory.ram"
+  std::uint64_t size = 0;  // bytes: the config's memory size
+  bool operator==(const TemplateMemory&) const = default;
+};
+
 struct SnapshotManifest {
   static constexpr int current_format_version = 2;
   static constexpr int oldest_format_version = 1;  // read, never written
@@ -42,6 +51,8 @@ struct SnapshotManifest {
   // File name inside the bundle -> "xxh3-128:<32 hex digits>", for every file but
   // manifest.json. Empty only for format version 1.
   std::map<std::string, std::string> digests;
+  // Set for a template bundle: restore() makes a clone that maps this file copy-on-write.
+  std::optional<TemplateMemory> template_memory = std::nullopt;
 
   // Convenience views of config, as the manifest records them.
   const std::vector<std::uint8_t>& machine_identifier() const {

@@ -43,6 +43,9 @@ struct CreateOptions {
   // Each line the guest writes to its serial console, without the newline, on the VM's callback
   // thread (see VirtualMachine). Works alongside a SerialToFile/SerialToFd console in the config.
   std::function<void(std::string_view line)> on_console_line;
+  // Guest RAM in a file (QEMU: memory-backend-file, share=on, in the working directory), which
+  // save_template() needs. Other backends refuse it (`unsupported`).
+  bool file_backed_memory = false;
 };
 
 // One observer registration; unsubscribes when destroyed (or on reset()).
@@ -151,6 +154,15 @@ class VirtualMachine {
   // (on Virtualization.framework; a format 1 QEMU bundle is refused, see vmm/snapshot.hpp).
   // On success the VM is paused: resume() continues it.
   void restore(std::filesystem::path bundle, Completion done);
+  // Like save(), into a template bundle: the guest's RAM file is copied into the bundle (holes
+  // stay holes) and the state file holds only the device state (a few hundred KiB). Needs
+  // CreateOptions::file_backed_memory; the VM stays paused. restore() of a template bundle
+  // makes a clone: its RAM maps the bundle's RAM file privately (copy-on-write), so any number
+  // of clones, in any number of processes, share the pages they have not written, and never
+  // write the template's files. A clone keeps the template's MACs and machine identifier, so
+  // templates allow NAT networks only (each VM has its own), and read-only disks only. QEMU
+  // only; elsewhere `unsupported`. See README "Templates and clones".
+  void save_template(std::filesystem::path bundle, Completion done);
 
   std::future<Result<void>> start();
   std::future<Result<void>> pause();
@@ -159,6 +171,7 @@ class VirtualMachine {
   std::future<Result<void>> request_stop();
   std::future<Result<void>> save(std::filesystem::path bundle);
   std::future<Result<void>> restore(std::filesystem::path bundle);
+  std::future<Result<void>> save_template(std::filesystem::path bundle);
 
   // vsock, on a running VM with a vsock device: connect to a guest port, or accept guest
   // connections to a host port. Descriptors are owned by the caller. `unsupported` where the

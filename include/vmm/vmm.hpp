@@ -15,3 +15,4 @@
 #include "vmm/state.hpp"
 #include "vmm/version.hpp"
 #include "vmm/virtual_machine.hpp"
+#include "vmm/vm_pool.hpp"

@@ -85,9 +85,53 @@ class Engine {
   virtual std::optional<std::filesystem::path> log_path() const { return std::nullopt; }
   // What the backend can see of the VM's cost (vmm/metrics.hpp); the core adds state_time.
   virtual VmMetrics metrics() const { return {}; }
+  // Templates (VirtualMachine::save_template). A backend without them keeps these defaults,
+  // which say why (template_support_error()).
+  // Whether this VM can be saved as a template (`saving`), or restored as a clone, beyond the
+  // portable rules of snapshot/compat.hpp; checked before the state changes. The core calls
+  // save_template/restore_clone only after this succeeded.
+  virtual Result<void> check_template_support(bool saving) const {
+    (void)saving;
+    return template_support_error();
+  }
+  // paused -> paused: the device state to `state_file` and the guest's RAM to `memory_file`
+  // (neither exists yet). The core records the RAM file's size from the config.
+  virtual void save_template(const std::filesystem::path& state_file,
+                             const std::filesystem::path& memory_file, Done done) {
+    (void)state_file, (void)memory_file;
+    done(template_support_error());
+  }
+  // stopped -> stopped, for VmPool: starts the hypervisor for a clone of the template whose RAM
+  // file is `memory_file`, waiting for its device state; a restore_clone() of that file then
+  // only loads the state. A prepared process that dies is reported as an engine failure.
+  virtual void prepare_clone(const std::filesystem::path& memory_file, Done done) {
+    (void)memory_file;
+    done(template_support_error());
+  }
+  // stopped -> paused: a clone. RAM maps `memory_file` privately (never written), the device
+  // state comes from `state_file`.
+  virtual void restore_clone(const std::filesystem::path& state_file,
+                             const std::filesystem::path& memory_file, Done done) {
+    (void)state_file, (void)memory_file;
+    done(template_support_error());
+  }
 
   virtual void connect_vsock(std::uint32_t port,
                              std::function<void(Result<FileDescriptor>)> done) = 0;
+
+ protected:
+  Unexpected template_support_error() const {
+    if (backend_name() == "virtualization_framework") {
+      return make_error(Errc::unsupported,
+                        "templates: Virtualization.framework restores a VM only from its own "
+                        "state file, which holds all of its memory; it has no file-backed "
+                        "memory to map copy-on-write");
+    }
+    return make_error(Errc::unsupported,
+                      "templates: the " + std::string(backend_name()) + " backend has none");
+  }
+
+ public:
   virtual Result<Subscription> listen_vsock(std::uint32_t port,
                                             std::function<void(FileDescriptor)> on_connection) = 0;
 };

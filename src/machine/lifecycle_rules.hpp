@@ -10,6 +10,9 @@
 namespace vmm::detail {
 
 enum class Operation { start, pause, resume, stop, request_stop, save, restore };
+// What a save writes: a full bundle, or a template (RAM file + device state; the save
+// operation's rules apply to both).
+enum class SaveKind { full, template_bundle };
 
 std::string_view to_string(Operation operation) noexcept;
 

@@ -28,6 +28,11 @@ std::pair<std::function<void(Result<T>)>, std::future<Result<T>>> promised() {
 Result<std::shared_ptr<VirtualMachine>> VirtualMachine::create(VmConfig config,
                                                                 CreateOptions options) {
   const Backend backend = detail::resolve_backend(options.backend);
+  if (options.file_backed_memory && backend != Backend::qemu) {
+    return make_error(Errc::unsupported,
+                      "file_backed_memory: only the QEMU backend runs guest RAM from a file "
+                      "(Virtualization.framework allocates guest memory itself)");
+  }
   auto work_dir = detail::WorkDirectory::prepare(options.working_directory);
   if (!work_dir) return std::move(work_dir).error();
   // The callback thread exists before the engine: the engine gets a console sink that only
@@ -81,6 +86,9 @@ void VirtualMachine::save(std::filesystem::path bundle, Completion done) {
 void VirtualMachine::restore(std::filesystem::path bundle, Completion done) {
   impl_->restore(std::move(bundle), std::move(done));
 }
+void VirtualMachine::save_template(std::filesystem::path bundle, Completion done) {
+  impl_->save(std::move(bundle), std::move(done), detail::SaveKind::template_bundle);
+}
 
 std::future<Result<void>> VirtualMachine::start() {
   auto [done, future] = promised<void>();
@@ -115,6 +123,11 @@ std::future<Result<void>> VirtualMachine::save(std::filesystem::path bundle) {
 std::future<Result<void>> VirtualMachine::restore(std::filesystem::path bundle) {
   auto [done, future] = promised<void>();
   restore(std::move(bundle), std::move(done));
+  return std::move(future);
+}
+std::future<Result<void>> VirtualMachine::save_template(std::filesystem::path bundle) {
+  auto [done, future] = promised<void>();
+  save_template(std::move(bundle), std::move(done));
   return std::move(future);
 }
 

@@ -68,8 +68,13 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   // start, pause, resume, stop, request_stop: `call` is the matching Engine member.
   using EngineCall = void (detail::Engine::*)(detail::Engine::Done);
   void run(detail::Operation operation, EngineCall call, Completion done);
-  void save(std::filesystem::path bundle, Completion done);
+  void save(std::filesystem::path bundle, Completion done,
+            detail::SaveKind kind = detail::SaveKind::full);
   void restore(std::filesystem::path bundle, Completion done);
+  // VmPool: a stopped VM prepares its hypervisor for a clone of the template whose RAM file is
+  // `memory_file` (Engine::prepare_clone); the state stays stopped. `done` runs on an engine
+  // thread, or at once with invalid_state when the VM is not stopped and idle.
+  void prepare_clone(const std::filesystem::path& memory_file, detail::Engine::Done done);
 
   void connect_vsock(std::uint32_t port, std::function<void(Result<FileDescriptor>)> done);
   Result<Subscription> listen_vsock(std::uint32_t port,
@@ -108,7 +113,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   void finish(std::uint64_t id, Result<void> result);
   // A save's engine answered (engine thread); `staging` holds what it wrote.
   void save_written(std::uint64_t id, const std::shared_ptr<detail::StagingDirectory>& staging,
-                    Result<void> result);
+                    detail::SaveKind kind, Result<void> result);
   // Blocking work that must end before operation `id` completes (a save's bundle commit: writes,
   // fsyncs, renames), started after its engine answered successfully. It runs on
   // `follow_up_thread_`, a short-lived thread per follow-up, and not on the engine's thread (a
@@ -153,6 +158,7 @@ namespace detail {
 // VirtualMachine::Impl is private to the public header; the library names it through here.
 struct VirtualMachineAccess {
   using Impl = VirtualMachine::Impl;
+  static Impl& impl(VirtualMachine& vm) { return *vm.impl_; }
 };
 
 // The test seam: a VirtualMachine over any Engine. `work_dir` is removed with the VM if owned.

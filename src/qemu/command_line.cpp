@@ -100,7 +100,7 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
   }
   const MachineType machine = choose_machine(config, host.arch);
   sections::ArgvBuilder argv(host.binary.string());
-  sections::add_machine(argv, config, host, machine);
+  sections::add_machine(argv, config, host, paths, machine);
   if (auto boot = sections::add_boot(argv, config, host, machine); !boot) {
     return std::move(boot).error();
   }

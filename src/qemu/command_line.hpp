@@ -39,6 +39,11 @@ struct QemuRuntimePaths {
   // Per share, in config order: the vhost-user socket its virtiofsd listens on.
   std::vector<std::filesystem::path> virtiofs_sockets;
   std::uint32_t vsock_cid = 3;
+  // Guest RAM in a file instead of anonymous memory: the VM's own file in the working directory
+  // (CreateOptions::file_backed_memory, shared: the guest's writes reach the file, which
+  // save_template copies), or a template's RAM file mapped privately by a clone. Empty: none.
+  std::filesystem::path memory_file;
+  bool memory_file_shared = true;
 };
 
 // The guest's two consoles: the 16550 UART (ttyS0) and the virtio console (hvc0). QEMU always

@@ -81,6 +81,14 @@ class Core : public std::enable_shared_from_this<Core> {
   Result<void> do_save(const std::filesystem::path& state_file);
   Result<void> do_restore(const std::filesystem::path& state_file);
 
+  // template.cpp: templates (file-backed RAM, device state only) and their clones.
+  Result<void> check_template_support(bool saving) const;
+  Result<void> do_save_template(const std::filesystem::path& state_file,
+                                const std::filesystem::path& memory_file);
+  Result<void> do_restore_clone(const std::filesystem::path& state_file,
+                                const std::filesystem::path& memory_file);
+  Result<void> do_prepare_clone(const std::filesystem::path& memory_file);
+
   // vsock.cpp does the socket work; these add the run check and the callback gate.
   Result<FileDescriptor> do_connect_vsock(std::uint32_t port);
   Result<Subscription> do_listen_vsock(std::uint32_t port,
@@ -114,7 +122,10 @@ class Core : public std::enable_shared_from_this<Core> {
   void wait_for_work();
 
   // ---- the current run ----------------------------------------------------------------
-  Result<void> launch(bool incoming);
+  // `command_line`: another argv for this run (a clone's, which must outlive the run); null:
+  // the VM's own.
+  Result<void> launch(bool incoming, const QemuCommandLine* command_line = nullptr);
+  Result<void> launch_clone(const std::filesystem::path& memory_file);  // template.cpp
   void teardown_run();
   Error fail_run(std::string what);
   Error died_during_save(Error error);
@@ -150,6 +161,12 @@ class Core : public std::enable_shared_from_this<Core> {
   // Worker thread only.
   std::unique_ptr<Run> run_;
   Migration migration_;
+  // Templates (template.cpp): whether this run maps a template's RAM file privately, its
+  // command line (referenced by the run), and the RAM file of a prepared clone run still
+  // waiting for its device state (VmPool).
+  bool clone_run_ = false;
+  std::optional<QemuCommandLine> clone_command_line_;
+  std::filesystem::path prepared_clone_;
 };
 
 // The detail::Engine adapter over a started Core (qemu_engine.cpp), for the factory.

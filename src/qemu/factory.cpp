@@ -51,6 +51,8 @@ Result<std::unique_ptr<Engine>> make_qemu_engine(const VmConfig& config,
       vsock_cid_for(static_cast<std::uint32_t>(::getpid()), vsock_sequence++));
   if (!planned) return std::move(planned).error();
   QemuRuntimePaths paths = std::move(*planned);
+  // The VM's own RAM file, which save_template() copies into a template bundle.
+  if (options.file_backed_memory) paths.memory_file = work_dir / "memory.ram";
   if (const auto* efi = std::get_if<EfiBoot>(&effective.boot())) {
     // The rule is the shared one (src/config/efi_store.hpp); the store is made at launch.
     auto action = efi_store_action(*efi, std::filesystem::exists(efi->variable_store, ec));

@@ -20,10 +20,19 @@ namespace vmm::qemu {
 
 using nlohmann::json;
 
-Result<void> Migration::save(Run& run, const std::filesystem::path& state_file) {
+Result<void> set_ignore_shared(Run& run, bool on) {
+  auto set = run.execute(
+      "migrate-set-capabilities",
+      {{"capabilities", json::array({{{"capability", "x-ignore-shared"}, {"state", on}}})}});
+  if (!set) return std::move(set).error();
+  return {};
+}
+
+Result<void> Migration::save(Run& run, const std::filesystem::path& state_file,
+                             bool device_state_only) {
   saved_digest_.reset();
   // The guest has not run since the last save: its state file holds exactly this state.
-  if (last_save_) {
+  if (last_save_ && !device_state_only) {
     if (auto copied = copy_state_file(last_save_.get(), state_file); !copied) return copied;
     saved_digest_ = last_save_digest_;
     return {};
@@ -32,16 +41,27 @@ Result<void> Migration::save(Run& run, const std::filesystem::path& state_file) 
   if (needs_reactivation_) {
     if (auto left = leave_postmigrate(run); !left) return left;
   }
+  if (device_state_only) {
+    if (auto on = set_ignore_shared(run, true); !on) return on;
+  }
   auto writer = StateFileWriter::create(state_file);
-  if (!writer) return std::move(writer).error();
-  if (auto result = migrate_out(run, **writer); !result) {
+  if (!writer) {
+    if (device_state_only) (void)set_ignore_shared(run, false);
+    return std::move(writer).error();
+  }
+  auto result = migrate_out(run, **writer);
+  // A later full save must carry the RAM again.
+  if (device_state_only) (void)set_ignore_shared(run, false);
+  if (!result) {
     (*writer)->abandon();
     return result;
   }
   auto digest = (*writer)->finish(command_timeout);
   if (!digest) return std::move(digest).error();
-  last_save_.reset(::open(state_file.c_str(), O_RDONLY | O_CLOEXEC));
-  last_save_digest_ = *digest;
+  if (!device_state_only) {
+    last_save_.reset(::open(state_file.c_str(), O_RDONLY | O_CLOEXEC));
+    last_save_digest_ = *digest;
+  }
   saved_digest_ = std::move(*digest);
   return {};
 }

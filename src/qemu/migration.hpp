@@ -23,11 +23,18 @@ inline bool migration_ended(std::string_view status) {
   return status == "completed" || status == "failed" || status == "cancelled";
 }
 
+// Sets QEMU's x-ignore-shared migration capability: shared RAM blocks (a template's RAM file)
+// are left out of the stream, on the source and, for a clone, on the destination.
+Result<void> set_ignore_shared(Run& run, bool on);
+
 class Migration {
  public:
   // Saves the guest's state (the run is paused) to `state_file`; on success its digest is
   // saved_digest(). On failure the caller checks whether QEMU died meanwhile.
-  Result<void> save(Run& run, const std::filesystem::path& state_file);
+  // `device_state_only` (a template, template.cpp): with x-ignore-shared, so that shared
+  // (file-backed) RAM stays out of the stream; such a save is never copied by a later one.
+  Result<void> save(Run& run, const std::filesystem::path& state_file,
+                    bool device_state_only = false);
 
   // Opens a state file for restore(), before the current run is torn down.
   static Result<FileDescriptor> open_state_file(const std::filesystem::path& state_file);

@@ -103,8 +103,12 @@ void Core::wait_for_work() {
 }
 
 // Launches a run (torn down first if one is left). On failure nothing of it remains.
-Result<void> Core::launch(bool incoming) {
+Result<void> Core::launch(bool incoming, const QemuCommandLine* command_line) {
   teardown_run();
+  clone_run_ = command_line != nullptr;
+  prepared_clone_.clear();
+  // The VM's own RAM file starts afresh each run (a clone's belongs to its template).
+  if (!clone_run_ && !paths_.memory_file.empty()) ::unlink(paths_.memory_file.c_str());
   std::uint64_t generation = 0;
   {
     std::lock_guard lock(mutex_);
@@ -142,7 +146,9 @@ Result<void> Core::launch(bool incoming) {
     log_path_ = (*log)->path();
     run_started_ = std::chrono::steady_clock::now();
   }
-  auto run = Run::start(RunSpec{config_, host_, command_line_, paths_, options_.isolation},
+  auto run = Run::start(RunSpec{config_, host_,
+                                command_line != nullptr ? *command_line : command_line_, paths_,
+                                options_.isolation},
                         incoming, generation, std::move(hooks));
   if (!run) return std::move(run).error();
   run_ = std::move(*run);
@@ -169,6 +175,7 @@ void Core::teardown_run() {
     ++generation_;  // late events of this run are ignored
   }
   run.reset();  // the teardown (~Run)
+  if (!clone_run_ && !paths_.memory_file.empty()) ::unlink(paths_.memory_file.c_str());
 }
 
 // The run failed during an operation: collect QEMU's last words, tear it down, and return
@@ -361,6 +368,24 @@ class QemuEngine final : public detail::Engine {
   }
   void restore(const std::filesystem::path& state_file, Done done) override {
     run(std::move(done), [state_file](Core& c) { return c.do_restore(state_file); });
+  }
+  Result<void> check_template_support(bool saving) const override {
+    return core_->check_template_support(saving);
+  }
+  void save_template(const std::filesystem::path& state_file,
+                     const std::filesystem::path& memory_file, Done done) override {
+    run(std::move(done), [state_file, memory_file](Core& c) {
+      return c.do_save_template(state_file, memory_file);
+    });
+  }
+  void prepare_clone(const std::filesystem::path& memory_file, Done done) override {
+    run(std::move(done), [memory_file](Core& c) { return c.do_prepare_clone(memory_file); });
+  }
+  void restore_clone(const std::filesystem::path& state_file,
+                     const std::filesystem::path& memory_file, Done done) override {
+    run(std::move(done), [state_file, memory_file](Core& c) {
+      return c.do_restore_clone(state_file, memory_file);
+    });
   }
 
   // Whether the VM has a vsock device is decided once (detail::require_vsock_device,

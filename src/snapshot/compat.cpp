@@ -1,8 +1,10 @@
 // vmm internal: snapshot/config compatibility.
 #include "snapshot/compat.hpp"
 
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <variant>
 
@@ -183,6 +185,63 @@ Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
   }
   if (saved.memory() != config.memory()) {
     return mismatch("memory", saved.memory().to_string(), config.memory().to_string());
+  }
+  if (manifest.template_memory) {
+    if (auto fits = check_template_config(config); !fits) {
+      return make_error(Errc::invalid_config, "restore: " + fits.error().message());
+    }
+  }
+  return {};
+}
+
+Result<void> check_template_config(const VmConfig& config) {
+  for (std::size_t i = 0; i < config.networks().size(); ++i) {
+    const auto& network = config.networks()[i];
+    if (!std::holds_alternative<NatNetwork>(network.attachment)) {
+      return make_error(
+          Errc::invalid_config,
+          "template: networks[" + std::to_string(i) + "] is a " +
+              std::string(network_kind(network.attachment)) + " network, but every clone keeps "
+              "the template's MAC " + network.mac.to_string() +
+              ": only NAT networks (one private network per VM) can carry the same MAC in many "
+              "VMs at once");
+    }
+  }
+  for (std::size_t i = 0; i < config.disks().size(); ++i) {
+    if (!config.disks()[i].read_only) {
+      return make_error(Errc::invalid_config,
+                        "template: disks[" + std::to_string(i) + "] (" +
+                            config.disks()[i].path.string() +
+                            ") is writable, but every clone would write that one image at once: "
+                            "templates take read-only disks only");
+    }
+  }
+  return {};
+}
+
+Result<void> check_template_memory(const std::filesystem::path& bundle,
+                                   const TemplateMemory& memory) {
+  const auto path = bundle / memory.file;
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) {
+    return make_error(Errc::not_found, "the template's RAM file " + path.string() +
+                                           " does not exist");
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    return make_error(Errc::io, "the template's RAM file " + path.string() +
+                                    " is not a regular file");
+  }
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    return make_error(Errc::io, "cannot read the size of the template's RAM file " +
+                                    path.string() + ": " + ec.message());
+  }
+  if (size != memory.size) {
+    return make_error(Errc::io, "the template's RAM file " + path.string() + " is " +
+                                    (size < memory.size ? "truncated" : "too large") + ": " +
+                                    std::to_string(size) + " bytes, the manifest records " +
+                                    std::to_string(memory.size));
   }
   return {};
 }

@@ -1,6 +1,7 @@
 // vmm internal: whether a snapshot may be restored into a VM with a given config.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string_view>
 
@@ -22,5 +23,17 @@ namespace vmm::detail {
 Result<void> check_snapshot_compatible(const SnapshotManifest& manifest,
                                        std::string_view backend_name, const VmConfig& config,
                                        std::optional<bool> serial_port = std::nullopt);
+
+// Whether a VM with `config` may be a template, whose clones all keep its MACs, machine
+// identifier and disks: every network must be NAT (each VM gets its own private network, so
+// equal MACs never meet), every disk read-only (clones would write one image at once).
+// invalid_config naming the field, e.g. "networks[0]: a tap network ...". Checked by
+// save_template() and again by check_snapshot_compatible() for a template bundle.
+Result<void> check_template_config(const VmConfig& config);
+
+// A template bundle's RAM file exists with exactly the recorded size: not_found or io naming it
+// ("... is truncated: 1048576 bytes, the manifest records 268435456").
+Result<void> check_template_memory(const std::filesystem::path& bundle,
+                                   const TemplateMemory& memory);
 
 }  // namespace vmm::detail

@@ -68,6 +68,27 @@ std::map<std::string, std::string> read_digests(const JsonObject& o, const std::
   return digests;
 }
 
+// "template": {"memory_file": "<name>", "memory_size": <bytes>}, checked against the state
+// file's name and the config's memory.
+TemplateMemory read_template(const json& value, const std::string& state_file,
+                             std::uint64_t config_memory) {
+  const JsonObject t(value, "$.template", {"memory_file", "memory_size"});
+  TemplateMemory memory;
+  memory.file = t.string("memory_file");
+  if (!is_plain_file_name(memory.file) || memory.file == state_file) {
+    json_fail(t.path_of("memory_file"),
+              fmt::format("\"{}\" is not a file name inside the bundle other than the state file",
+                          memory.file));
+  }
+  memory.size = t.unsigned_integer("memory_size", UINT64_MAX);
+  if (memory.size != config_memory) {
+    json_fail(t.path_of("memory_size"),
+              fmt::format("{} bytes, but the config's memory is {} bytes", memory.size,
+                          config_memory));
+  }
+  return memory;
+}
+
 // The config fields config_to_json() always writes ("rosetta_tag" only when set).
 void require_config_fields(const json& config, const std::string& path) {
   if (!config.is_object()) return;  // config_from_json names the type error
@@ -91,6 +112,10 @@ std::string manifest_to_json(const SnapshotManifest& manifest) {
                       {"library_version", manifest.library_version}};
   if (manifest.format_version >= 2) document["digests"] = manifest.digests;
   if (manifest.serial_port) document["serial_port"] = *manifest.serial_port;
+  if (manifest.template_memory) {
+    document["template"] = {{"memory_file", manifest.template_memory->file},
+                            {"memory_size", manifest.template_memory->size}};
+  }
   return document.dump(2) + "\n";
 }
 
@@ -108,7 +133,7 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
   try {
     const JsonObject o(document, "$",
                        {"format_version", "backend", "config", "state_file", "created_at",
-                        "library_version", "serial_port", "digests"});
+                        "library_version", "serial_port", "digests", "template"});
     // The version first: a newer format may differ in every other field.
     version = o.integer("format_version");
     if (version < SnapshotManifest::oldest_format_version ||
@@ -154,6 +179,15 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
   // opened: skip the host checks.
   auto config = config_from_json(document.at("config"), HostChecks::off, "$.config");
   if (!config) return std::move(config).error();
+  std::optional<TemplateMemory> template_memory;
+  if (document.contains("template")) {
+    try {
+      template_memory =
+          read_template(document.at("template"), state_file, config->memory().as_bytes());
+    } catch (const JsonPathError& e) {
+      return make_error(Errc::invalid_config, e.what());
+    }
+  }
 
   return SnapshotManifest{
       .format_version = static_cast<int>(version),
@@ -164,6 +198,7 @@ Result<SnapshotManifest> parse_snapshot_manifest(std::string_view text) {
       .library_version = std::move(library_version),
       .serial_port = serial_port,
       .digests = std::move(digests),
+      .template_memory = std::move(template_memory),
   };
 }
 

@@ -55,13 +55,23 @@ Result<void> verify_digests(const fs::path& bundle, const SnapshotManifest& mani
 
 }  // namespace
 
-void VirtualMachine::Impl::save(fs::path requested, Completion done) {
+void VirtualMachine::Impl::save(fs::path requested, Completion done, detail::SaveKind kind) {
   const auto id = reserve(Operation::save, done);
   if (!id) return;
+  const bool as_template = kind == detail::SaveKind::template_bundle;
+  const std::string_view operation = as_template ? "save_template" : "save";
   // Everything that can fail without the hypervisor fails here, with the state unchanged.
   const fs::path bundle = detail::normalize_bundle_path(requested);
   if (auto supported = engine_->check_save_support(); !supported) {
-    return abandon(*id, in_operation("save", supported.error()));
+    return abandon(*id, in_operation(operation, supported.error()));
+  }
+  if (as_template) {
+    if (auto supported = engine_->check_template_support(true); !supported) {
+      return abandon(*id, in_operation(operation, supported.error()));
+    }
+    if (auto fits = detail::check_template_config(config_); !fits) {
+      return abandon(*id, in_operation(operation, fits.error()));
+    }
   }
   if (auto writable = detail::check_bundle_target(bundle); !writable) {
     return abandon(*id, writable.error());
@@ -78,25 +88,32 @@ void VirtualMachine::Impl::save(fs::path requested, Completion done) {
   // directory that the first one's commit owns.
   auto answered = std::make_shared<std::atomic<bool>>(false);
   try {
-    engine->save(state_file, [weak = weak_from_this(), id = *id, staging,
-                              answered](Result<void> result) {
+    auto written = [weak = weak_from_this(), id = *id, staging, answered,
+                    kind](Result<void> result) {
       if (answered->exchange(true)) return;
       if (auto self = weak.lock()) {
-        self->save_written(id, staging, std::move(result));
+        self->save_written(id, staging, kind, std::move(result));
       } else {
         staging->remove();
       }
-    });
+    };
+    if (as_template) {
+      engine->save_template(state_file,
+                            staging->path() / std::string(detail::template_memory_file_name),
+                            std::move(written));
+    } else {
+      engine->save(state_file, std::move(written));
+    }
   } catch (const std::exception& e) {
     if (answered->exchange(true)) return;  // the engine answered before throwing
     staging->remove();
-    finish(*id, Error(Errc::backend, std::string("save: ") + e.what()));
+    finish(*id, Error(Errc::backend, std::string(operation) + ": " + e.what()));
   }
 }
 
 void VirtualMachine::Impl::save_written(std::uint64_t id,
                                         const std::shared_ptr<detail::StagingDirectory>& staging,
-                                        Result<void> result) {
+                                        detail::SaveKind kind, Result<void> result) {
   if (!result) {
     // Removed before the completion is posted, so a caller who sees the failure also sees no
     // staging directory. finish() drops the result of an operation completed meanwhile.
@@ -127,6 +144,10 @@ void VirtualMachine::Impl::save_written(std::uint64_t id,
       .serial_port = serial_port_,
       .digests = {},
   };
+  if (kind == detail::SaveKind::template_bundle) {
+    manifest.template_memory = TemplateMemory{std::string(detail::template_memory_file_name),
+                                              config_.memory().as_bytes()};
+  }
   const bool started = begin_follow_up(
       id, [staging, manifest = std::move(manifest), digest = std::move(digest)]() mutable {
         return staging->commit(std::move(manifest), std::move(digest));
@@ -159,13 +180,38 @@ void VirtualMachine::Impl::restore(fs::path bundle, Completion done) {
   if (auto verified = verify_digests(bundle, *manifest); !verified) {
     return abandon(*id, in_operation("restore", verified.error()));
   }
+  if (manifest->template_memory) {
+    if (auto supported = engine_->check_template_support(false); !supported) {
+      return abandon(*id, in_operation("restore", supported.error()));
+    }
+    if (auto present = detail::check_template_memory(bundle, *manifest->template_memory);
+        !present) {
+      return abandon(*id, in_operation("restore", present.error()));
+    }
+  }
   detail::Engine* engine = enter(*id);
   if (engine == nullptr) return;
   try {
-    engine->restore(state_file, result_handler(*id));
+    if (manifest->template_memory) {
+      engine->restore_clone(state_file, bundle / manifest->template_memory->file,
+                            result_handler(*id));
+    } else {
+      engine->restore(state_file, result_handler(*id));
+    }
   } catch (const std::exception& e) {
     finish(*id, Error(Errc::backend, std::string("restore: ") + e.what()));
   }
+}
+
+void VirtualMachine::Impl::prepare_clone(const fs::path& memory_file, detail::Engine::Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_ || state_ != VmState::stopped || in_flight_) {
+      done(make_error(Errc::invalid_state, "prepare_clone: the VM is not stopped and idle"));
+      return;
+    }
+  }
+  engine_->prepare_clone(memory_file, std::move(done));
 }
 
 }  // namespace vmm

@@ -130,6 +130,11 @@ def manifest_seeds():
     yield "bad_state_file", dict(base, state_file="../escape")
     yield "bad_time", dict(base, created_at="2026-11-22 21:40:00")
     yield "bad_config", dict(base, config=dict(full_config(), cpus=0))
+    # A template bundle (format 2, digests, the RAM file of the config's 1536 MiB).
+    template = dict(base, format_version=2, digests={"state.qemu": "xxh3-128:" + "0" * 32},
+                    template={"memory_file": "memory.ram", "memory_size": 1536 << 20})
+    yield "template", template
+    yield "bad_template_size", dict(template, template={"memory_file": "memory.ram", "memory_size": 1})
 
 
 SUBNETS = ["192.168.105.0/24", "10.0.0.0/8", "172.16.0.0/12", "192.168.1.4/30", "010.0.0.0/8",

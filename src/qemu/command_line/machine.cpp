@@ -55,17 +55,25 @@ Result<void> check_host_support(const VmConfig& config, const QemuHostFacts& hos
 }
 
 void add_machine(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts& host,
-                 MachineType machine) {
+                 const QemuRuntimePaths& paths, MachineType machine) {
   // microvm gets ACPI so that system_powerdown reaches the guest (power button via the ACPI
   // generic event device); shared guest memory is needed by vhost-user-fs (virtiofsd maps the
-  // guest RAM).
+  // guest RAM), and a memory file by templates and their clones.
   const bool shares = !config.shares().empty();
+  const bool memory_file = !paths.memory_file.empty();
+  // A RAM file's backend takes the machine's default RAM id, QEMU's rule for migration
+  // compatibility: its RAM block then has the name a VM without one has, so that a full save of
+  // a template VM or a clone restores into an ordinary VM (and the other way round).
+  const std::string memory_id = !memory_file                       ? "mem"
+                                : machine == MachineType::q35     ? "pc.ram"
+                                : machine == MachineType::virt    ? "mach-virt.ram"
+                                                                  : "microvm.ram";
   std::string machine_arg(to_string(machine));
   if (machine == MachineType::microvm) machine_arg += ",acpi=on";
   // The highest GIC the accelerator offers: GICv3 under TCG and on KVM hosts that have one
   // (GICv2 would cap the guest at 8 vCPUs).
   if (machine == MachineType::virt) machine_arg += ",gic-version=max";
-  if (shares) machine_arg += ",memory-backend=mem";
+  if (shares || memory_file) machine_arg += ",memory-backend=" + memory_id;
   argv.add("-machine", machine_arg);
   if (host.acceleration == Acceleration::kvm) {
     argv.add("-accel", "kvm");
@@ -85,7 +93,14 @@ void add_machine(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts&
   argv.add("-smp", std::to_string(config.cpus()));
   // Memory is a whole number of MiB: VmConfigBuilder::build() guarantees it.
   argv.add("-m", fmt::format("{}M", config.memory().as_mib()));
-  if (shares) {
+  if (memory_file) {
+    // share=on: the guest's writes reach the file (a template VM). share=off: a private
+    // copy-on-write mapping (a clone), which never writes the file back.
+    argv.add("-object",
+             fmt::format("memory-backend-file,id={},size={}M,mem-path={},share={}", memory_id,
+                         config.memory().as_mib(), escape_option_value(paths.memory_file.string()),
+                         paths.memory_file_shared ? "on" : "off"));
+  } else if (shares) {
     argv.add("-object", fmt::format("memory-backend-memfd,id=mem,size={}M,share=on",
                                     config.memory().as_mib()));
   }

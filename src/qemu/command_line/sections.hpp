@@ -37,7 +37,7 @@ std::string virtio(std::string_view base, MachineType machine);
 Result<void> check_host_support(const VmConfig& config, const QemuHostFacts& host);
 // -machine, -accel, -cpu, memory, SMP, the SMBIOS UUID and the fixed flags (machine.cpp).
 void add_machine(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts& host,
-                 MachineType machine);
+                 const QemuRuntimePaths& paths, MachineType machine);
 // -kernel/-initrd/-append, or the EFI firmware and variable store (boot.cpp).
 Result<void> add_boot(ArgvBuilder& argv, const VmConfig& config, const QemuHostFacts& host,
                       MachineType machine);
