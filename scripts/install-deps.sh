@@ -11,6 +11,8 @@ packages=(
 )
 # libFuzzer and the sanitizer runtimes for clang come with this one.
 packages+=(libclang-rt-14-dev)
+# The device tests' host-side HTTP server (header-only).
+packages+=(libcpp-httplib-dev)
 
 echo "== packages ==" >&2
 missing=()

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -109,6 +111,13 @@ class Core : public std::enable_shared_from_this<Core> {
   Result<Subscription> do_listen_vsock(std::uint32_t port,
                                        std::function<void(FileDescriptor)> on_connection);
 
+  // balloon.cpp (worker thread)
+  Result<void> do_set_memory_target(Size target);
+  Result<MemoryBalloonInfo> do_memory_balloon();
+
+  // console_ports.cpp: a dup of the current run's host end of a console port; any thread.
+  Result<FileDescriptor> do_console_port(std::size_t index);
+
   // Delivers a Done (or listener call) unless the engine is being destroyed.
   template <typename F>
   void deliver(F&& callback) {
@@ -167,6 +176,9 @@ class Core : public std::enable_shared_from_this<Core> {
   std::string shutdown_reason_;
   bool shutdown_by_guest_ = false;
   std::string migration_status_;
+  // The current run's host ends of the console ports (set by launch, cleared by teardown_run);
+  // under the mutex because console_port() may be called from any thread.
+  std::vector<FileDescriptor> console_ports_;
 
   std::thread worker_;
   std::unique_ptr<Run> run_;  // worker thread only
@@ -174,6 +186,8 @@ class Core : public std::enable_shared_from_this<Core> {
   // (held open, so a replaced or deleted bundle does not matter) and digest.
   FileDescriptor last_save_;
   std::string last_save_digest_;
+  // Worker thread only: the last balloon target set, and the run it was set for.
+  std::optional<std::pair<std::uint64_t, Size>> memory_target_;
   bool needs_reactivation_ = false;  // QEMU is in postmigrate (a migration was started)
   std::optional<std::string> saved_digest_;  // of the save whose Done is being delivered
 };

@@ -114,6 +114,14 @@ Result<void> Core::launch(bool incoming) {
       inherit.push_back(fd->fd);
     }
   }
+  // Console ports: after the networks, as the plan numbers them (console_ports.cpp).
+  std::vector<std::array<FileDescriptor, 2>> port_pairs;
+  for (std::size_t i = 0; i < config_.console_ports().size(); ++i) {
+    auto pair = stream_socketpair();
+    if (!pair) return std::move(pair).error();
+    inherit.push_back((*pair)[1].get());
+    port_pairs.push_back(std::move(*pair));
+  }
   for (const auto& path : paths_.network_local_sockets) {
     if (!path.empty()) ::unlink(path.c_str());  // a stale one from an earlier run
   }
@@ -148,6 +156,11 @@ Result<void> Core::launch(bool incoming) {
   {
     std::lock_guard lock(mutex_);
     live_qemu_ = run->qemu.get();
+    console_ports_.clear();
+    for (auto& pair : port_pairs) {
+      pair[1].reset();
+      console_ports_.push_back(std::move(pair[0]));
+    }
   }
 
   run->console = std::move((*console_pair)[0]);
@@ -241,6 +254,7 @@ void Core::teardown_run() {
     std::lock_guard lock(mutex_);
     if (live_qemu_ == run->qemu.get()) live_qemu_ = nullptr;
     ++generation_;  // late events of this run are ignored
+    console_ports_.clear();
   }
   run->qmp.reset();
   if (run->console_wake) {

@@ -23,12 +23,14 @@
 #include "config/access.hpp"
 #include "machine/engine.hpp"
 #include "vmm/logging.hpp"
+#include "vz/console_ports.hpp"
 #include "vz/console_reader.hpp"
 #include "vz/engine_link.hpp"
 #include "vz/plan.hpp"
 #import "vz/objc/configuration_builder.h"
 #import "vz/objc/host_query.h"
 #import "vz/objc/objc_support.h"
+#import "vz/objc/machine_devices.h"
 #import "vz/objc/vz_delegates.h"
 #include "vz/sdk_capabilities.h"
 #include "vz/vz_errors.hpp"
@@ -45,14 +47,6 @@ constexpr std::int64_t queue_timeout_ns = 10 * static_cast<std::int64_t>(NSEC_PE
 
 using Done = detail::Engine::Done;
 using MachineCall = void (^)(VZVirtualMachine* machine, Done finish);
-
-API_AVAILABLE(macos(13.0))
-VZVirtioSocketDevice* _Nullable socket_device(VZVirtualMachine* machine) {
-  for (VZSocketDevice* device in machine.socketDevices) {
-    if ([device isKindOfClass:[VZVirtioSocketDevice class]]) return (VZVirtioSocketDevice*)device;
-  }
-  return nil;
-}
 
 // Runs `body` on `queue` and waits for its answer, for the few calls whose outcome the caller
 // needs before returning. Inline when already on the queue (from a VZ callback, where `owner`
@@ -356,6 +350,20 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
         link->deliver_fd(done, objc::error_from(exception, what));
       }
     });
+  }
+
+  Result<FileDescriptor> console_port(std::size_t index) override {  // the same every run
+    return dup_console_port(built_.console_ports, index);
+  }
+  bool memory_target_in_whole_mib() const override { return true; }
+  void set_memory_target(Size target, Done done) override {
+    set_balloon_target_on_queue(queue_, machine_, target.as_bytes(),
+                                link_->completion(std::move(done)));
+  }
+  void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) override {
+    auto info = std::make_shared<Result<MemoryBalloonInfo>>(Error(Errc::cancelled, "no answer"));
+    auto finish = [info, done](Result<void>) { done(std::move(*info)); };
+    read_balloon_on_queue(queue_, machine_, info, link_->completion(finish));
   }
 
   Result<Subscription> listen_vsock(std::uint32_t port,
