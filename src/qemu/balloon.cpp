@@ -11,21 +11,17 @@ namespace vmm::qemu {
 using nlohmann::json;
 
 Result<void> Core::do_set_memory_target(Size target) {
-  if (!run_ || !run_->qmp) {
-    return make_error(Errc::invalid_state, "set_memory_target: QEMU is not running");
-  }
-  auto reply = run_->qmp->execute("balloon", {{"value", target.as_bytes()}}, command_timeout);
-  if (!reply) return with_exit_reason(std::move(reply).error());
-  memory_target_.emplace(run_->generation, target);
+  if (!run_) return make_error(Errc::invalid_state, "set_memory_target: QEMU is not running");
+  auto reply = run_->execute("balloon", {{"value", target.as_bytes()}});
+  if (!reply) return std::move(reply).error();
+  memory_target_.emplace(run_->generation(), target);
   return {};
 }
 
 Result<MemoryBalloonInfo> Core::do_memory_balloon() {
-  if (!run_ || !run_->qmp) {
-    return make_error(Errc::invalid_state, "memory_balloon: QEMU is not running");
-  }
-  auto reply = run_->qmp->execute("query-balloon", json::object(), command_timeout);
-  if (!reply) return with_exit_reason(std::move(reply).error());
+  if (!run_) return make_error(Errc::invalid_state, "memory_balloon: QEMU is not running");
+  auto reply = run_->execute("query-balloon");
+  if (!reply) return std::move(reply).error();
   const auto actual = reply->find("actual");
   if (actual == reply->end() || !actual->is_number_unsigned()) {
     return make_error(Errc::backend,
@@ -33,7 +29,7 @@ Result<MemoryBalloonInfo> Core::do_memory_balloon() {
                                   reply->dump()));
   }
   MemoryBalloonInfo info;
-  info.target = memory_target_ && memory_target_->first == run_->generation
+  info.target = memory_target_ && memory_target_->first == run_->generation()
                     ? memory_target_->second
                     : config_.memory();
   info.actual = Size::bytes(actual->get<std::uint64_t>());

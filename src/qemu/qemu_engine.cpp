@@ -1,6 +1,7 @@
-// vmm internal (QEMU backend): the engine — the Core's worker and operations, QMP events and
-// QEMU's exit, the detail::Engine adapter and the factory that plans the runtime layout. One
-// QEMU run lives in run.cpp, save/restore streaming in migration.cpp, vsock in vsock.cpp.
+// vmm internal (QEMU backend): the engine — the Core's worker and operations, the current run's
+// surprises (an unexpected STOP, QEMU's exit), the detail::Engine adapter and the factory that
+// plans the runtime layout. One QEMU run is a Run (run.cpp), save/restore streaming a Migration
+// (migration.cpp), vsock I/O is vsock.cpp.
 #include "qemu/qemu_engine.hpp"
 
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "config/efi_store.hpp"
 #include "qemu/core.hpp"
 #include "qemu/vsock.hpp"
+#include "runtime/posix.hpp"
 #include "vmm/format.hpp"
 #include "vmm/logging.hpp"
 
@@ -40,9 +42,8 @@ void Core::shutdown() {
     std::lock_guard lock(mutex_);
     tasks_.clear();
     // SIGTERM is QEMU's orderly quit; an operation waiting on QMP then fails at once.
-    if (live_qemu_ != nullptr) live_qemu_->kill(SIGTERM);
+    if (live_run_ != nullptr) live_run_->interrupt();
     work_ready_.notify_all();
-    events_.notify_all();
   }
   const auto self = std::this_thread::get_id();
   bool on_engine_thread = self == worker_.get_id();
@@ -79,82 +80,153 @@ void Core::worker_loop() {
   teardown_run();
 }
 
-Result<void> Core::do_start() {
+// Launches a run (torn down first if one is left). On failure nothing of it remains.
+Result<void> Core::launch(bool incoming) {
   teardown_run();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(mutex_);
+    generation = ++generation_;
+  }
+  std::weak_ptr<Core> weak = weak_from_this();
+  RunHooks hooks;
+  hooks.on_exit = [weak, generation](ExitStatus status) {
+    if (auto core = weak.lock()) {
+      core->post([core = core.get(), generation, status] { core->handle_exit(generation, status); });
+    }
+  };
+  hooks.on_unexpected_stop = [weak, generation] {
+    if (auto core = weak.lock()) {
+      core->post([core = core.get(), generation] { core->check_stopped(generation); });
+    }
+  };
+  // The console thread holds the Core, like the worker: it may outlive the engine briefly.
+  hooks.on_console_line = [self = shared_from_this()](std::string_view line) {
+    if (!self->options_.on_console_line) return;
+    std::lock_guard gate(self->console_gate_);
+    if (!self->closing_) self->options_.on_console_line(line);
+  };
+  auto run = Run::start(RunSpec{config_, host_, command_line_, paths_}, incoming, generation,
+                        std::move(hooks));
+  if (!run) return std::move(run).error();
+  run_ = std::move(*run);
+  {
+    std::lock_guard lock(mutex_);
+    live_run_ = run_.get();
+    console_thread_id_ = run_->console_thread_id();
+  }
+  if (auto connected = run_->connect(); !connected) {
+    teardown_run();
+    return connected;
+  }
+  return {};
+}
+
+// Ends the current run (if any). Worker thread (or ~Core) only.
+void Core::teardown_run() {
+  migration_.forget();
+  if (!run_) return;
+  std::unique_ptr<Run> run = std::move(run_);
+  {
+    std::lock_guard lock(mutex_);
+    if (live_run_ == run.get()) live_run_ = nullptr;
+    ++generation_;  // late events of this run are ignored
+  }
+  run.reset();  // the teardown (~Run)
+}
+
+// The run failed during an operation: collect QEMU's last words, tear it down, and return
+// the error for the operation's Done (the operation owns the report, not the listener).
+Error Core::fail_run(std::string what) {
+  if (!run_) return Error(Errc::backend, std::move(what));
+  Error error = run_->last_words(std::move(what));
+  teardown_run();
+  return error;
+}
+
+Result<void> Core::do_start() {
   if (auto launched = launch(false); !launched) return launched;
-  if (auto cont = run_->qmp->execute("cont", json::object(), command_timeout); !cont) {
+  if (auto cont = run_->qmp().execute("cont", json::object(), command_timeout); !cont) {
     return fail_run(fmt::format("QEMU did not start the guest ({})", cont.error().message()));
   }
   return {};
 }
 
 Result<void> Core::do_pause() {
-  // QEMU sends STOP before the reply to `stop`, so the reader sees the flag set.
-  pausing_ = true;
+  if (!run_) return make_error(Errc::invalid_state, "pause: QEMU is not running");
+  run_->set_own_stop(true);
   auto result = do_simple("stop", "pause");
-  pausing_ = false;
+  if (run_) run_->set_own_stop(false);
   return result;
 }
 
 Result<void> Core::do_resume() {
-  // The guest runs again: the last save no longer describes it.
-  forget_last_save();
-  needs_reactivation_ = false;  // `cont` also leaves postmigrate
+  // The guest runs again: the last save no longer describes it (and `cont` leaves postmigrate).
+  migration_.forget();
   return do_simple("cont", "resume");
 }
 
 Result<void> Core::do_simple(std::string_view command, std::string_view what) {
   if (!run_) return make_error(Errc::invalid_state, fmt::format("{}: QEMU is not running", what));
-  auto reply = run_->qmp->execute(command, json::object(), command_timeout);
-  if (!reply) return with_exit_reason(std::move(reply).error());
+  if (auto reply = run_->execute(command); !reply) return std::move(reply).error();
   return {};
 }
 
 Result<void> Core::do_stop() {
   if (!run_) return {};
-  run_->exit_expected = true;
+  run_->expect_exit();
   // quit answers before QEMU exits; the exit itself is what stop waits for.
-  (void)run_->qmp->execute("quit", json::object(), quit_timeout);
-  if (!run_->qemu->wait(quit_timeout)) {
-    run_->qemu->kill(SIGKILL);
-    run_->qemu->wait(command_timeout);
+  (void)run_->qmp().execute("quit", json::object(), quit_timeout);
+  if (!run_->qemu().wait(quit_timeout)) {
+    run_->qemu().kill(SIGKILL);
+    run_->qemu().wait(command_timeout);
   }
   teardown_run();
   return {};
 }
 
-// QMP reader thread: record what waits depend on, queue what needs QMP round trips.
-void Core::on_event(std::uint64_t generation, const std::string& event, const json& data) {
-  vmm::logger()->debug("qemu: event {} {}", event, data.dump());
-  {
-    std::lock_guard lock(mutex_);
-    if (generation != generation_) return;
-    if (event == "SHUTDOWN") {
-      shutdown_reason_ = data.value("reason", "");
-      shutdown_by_guest_ = data.value("guest", false);
-    } else if (event == "GUEST_PANICKED") {
-      shutdown_by_guest_ = true;
-    } else if (event == "MIGRATION") {
-      migration_status_ = data.value("status", "");
-    }
-    events_.notify_all();
-  }
-  // A STOP caused by our own `stop` (pause) needs no query-status behind it: that round trip
-  // would hold up the next operation (a resume right after a pause waits for it).
-  if (event == "STOP" && !pausing_) {
-    post([this, generation] { check_stopped(generation); });
-  }
+Result<void> Core::do_save(const std::filesystem::path& state_file) {
+  if (!run_) return make_error(Errc::invalid_state, "save: QEMU is not running");
+  auto saved = migration_.save(*run_, state_file);
+  if (!saved) return died_during_save(std::move(saved).error());
+  return saved;
 }
 
-// After a STOP: QEMU stops the guest itself on an internal (KVM emulation) error and stays
-// alive, which nothing else would notice.
+// A save failed. If QEMU died meanwhile the VM is lost, not merely "not saved": the listener
+// hears of it before the save's Done, so that the VM is in `error` when the completion runs
+// (the Done's result is then dropped by the core).
+Error Core::died_during_save(Error error) {
+  if (!run_) return error;
+  // A closed QMP connection means QEMU is exiting: give it time to be reaped.
+  if (!run_->qemu().wait(run_->qmp_closed() ? exit_drain_timeout : 0ms)) return error;
+  run_->expect_exit();
+  vmm::logger()->warn("qemu: QEMU exited during a save: {}", error.message());
+  teardown_run();
+  deliver([&] {
+    if (auto listener = this->listener()) listener->on_engine_failed(error);
+  });
+  return error;
+}
+
+Result<void> Core::do_restore(const std::filesystem::path& state_file) {
+  auto file = Migration::open_state_file(state_file);
+  if (!file) return std::move(file).error();
+  if (auto launched = launch(true); !launched) return launched;
+  if (auto restored = migration_.restore(*run_, std::move(*file), state_file); !restored) {
+    return fail_run(restored.error().message());
+  }
+  return {};
+}
+
+// After a STOP we did not ask for: QEMU stops the guest itself on an internal (KVM emulation)
+// error and stays alive, which nothing else would notice.
 void Core::check_stopped(std::uint64_t generation) {
-  if (!run_ || run_->generation != generation || !run_->qmp) return;
-  auto status = run_->qmp->execute("query-status", json::object(), command_timeout);
+  if (!run_ || run_->generation() != generation) return;
+  auto status = run_->qmp().execute("query-status", json::object(), command_timeout);
   if (!status || status->value("status", "") != "internal-error") return;
-  run_->exit_expected = true;
+  run_->expect_exit();
   std::string message = with_stderr("QEMU stopped the guest after an internal error",
-                                    run_->qemu->stderr_tail());
+                                    run_->qemu().stderr_tail());
   teardown_run();
   deliver([&] {
     if (auto listener = this->listener()) {
@@ -164,22 +236,16 @@ void Core::check_stopped(std::uint64_t generation) {
 }
 
 void Core::handle_exit(std::uint64_t generation, ExitStatus status) {
-  if (!run_ || run_->generation != generation || run_->exit_expected) return;
+  if (!run_ || run_->generation() != generation || run_->exit_expected()) return;
   // Events sent just before the exit (SHUTDOWN) arrive on the socket before its end: read
   // up to the end so that the decision below sees them.
-  if (run_->qmp) run_->qmp->wait_closed(exit_drain_timeout);
-  bool by_guest = false;
-  std::string reason;
-  {
-    std::lock_guard lock(mutex_);
-    by_guest = shutdown_by_guest_;
-    reason = shutdown_reason_;
-  }
-  const std::string tail = run_->qemu->stderr_tail();
+  run_->drain_events(exit_drain_timeout);
+  const RunEvents events = run_->events();
+  const std::string tail = run_->qemu().stderr_tail();
   // The guest's last console lines are delivered before the stop is reported.
   teardown_run();
-  if (by_guest && status.success()) {
-    vmm::logger()->info("qemu: guest stopped ({})", reason);
+  if (events.shutdown_by_guest && status.success()) {
+    vmm::logger()->info("qemu: guest stopped ({})", events.shutdown_reason);
     deliver([&] {
       if (auto listener = this->listener()) listener->on_guest_stopped();
     });

@@ -1,5 +1,6 @@
-// vmm internal (QEMU backend): one QEMU run — launching QEMU (with its virtiofsd daemons, EFI
-// store, console thread and QMP connection), reporting its failure, and tearing it down.
+// vmm internal (QEMU backend): one QEMU run (run.hpp) — launching QEMU with its virtiofsd
+// daemons, EFI store, console thread and QMP connection, recording its events, reporting its
+// failure, and tearing it down in the destructor.
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -17,8 +18,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "qemu/run.hpp"
+
 #include "config/efi_store.hpp"
-#include "qemu/core.hpp"
+#include "qemu/migration.hpp"
+#include "runtime/console_pump.hpp"
+#include "runtime/posix.hpp"
 #include "vmm/logging.hpp"
 
 namespace vmm::qemu {
@@ -72,141 +77,24 @@ std::string with_stderr(std::string message, const std::string& tail) {
   }
   return message;
 }
-Result<void> Core::launch(bool incoming) {
-  auto run = std::make_unique<Run>();
-  if (auto prepared = prepare_efi_store(); !prepared) return prepared;
-  if (const auto* file = std::get_if<SerialToFile>(&config_.serial())) {
-    run->serial_file.reset(::open(file->path.c_str(),
-                                  O_WRONLY | O_CREAT | O_CLOEXEC |
-                                      (file->append ? O_APPEND : O_TRUNC),
-                                  0644));
-    if (!run->serial_file) {
-      return make_error(Errc::io, fmt::format("serial: cannot open {}: {}",
-                                              file->path.string(), errno_text()));
-    }
-  }
+namespace {
 
-  // Directory shares: virtiofsd gets a listening socket we created (--fd), so QEMU's connect
-  // cannot race virtiofsd's start-up.
-  for (std::size_t i = 0; i < config_.shares().size(); ++i) {
-    const auto& share = config_.shares()[i];
-    auto listener = listen_unix(paths_.virtiofs_sockets[i]);
-    if (!listener) return std::move(listener).error();
-    const auto& directory = std::get<SharedDirectory>(share.source).directory;
-    auto daemon = Process::spawn({host_.virtiofsd->string(), "--fd=3", "-o",
-                                  fmt::format("source={}", directory.string()), "-o",
-                                  "cache=none"},
-                                 {listener->get()});
-    if (!daemon) return std::move(daemon).error();
-    run->virtiofsd.push_back(std::move(*daemon));
-  }
-
-  auto qmp_pair = stream_socketpair();
-  if (!qmp_pair) return std::move(qmp_pair).error();
-  auto console_pair = stream_socketpair();
-  if (!console_pair) return std::move(console_pair).error();
-  auto virtio_console_pair = stream_socketpair();
-  if (!virtio_console_pair) return std::move(virtio_console_pair).error();
-  std::vector<int> inherit = {(*qmp_pair)[1].get(), (*console_pair)[1].get(),
-                              (*virtio_console_pair)[1].get()};
-  for (const auto& network : config_.networks()) {
-    if (const auto* fd = std::get_if<FileHandleNetwork>(&network.attachment)) {
-      inherit.push_back(fd->fd);
-    }
-  }
-  // Console ports: after the networks, as the plan numbers them (console_ports.cpp).
-  std::vector<std::array<FileDescriptor, 2>> port_pairs;
-  for (std::size_t i = 0; i < config_.console_ports().size(); ++i) {
-    auto pair = stream_socketpair();
-    if (!pair) return std::move(pair).error();
-    inherit.push_back((*pair)[1].get());
-    port_pairs.push_back(std::move(*pair));
-  }
-  for (const auto& path : paths_.network_local_sockets) {
-    if (!path.empty()) ::unlink(path.c_str());  // a stale one from an earlier run
-  }
-
-  auto argv = command_line_.argv;
-  argv.emplace_back("-S");  // wait for `cont` (or the incoming migration) under our control
-  if (incoming) {
-    argv.emplace_back("-incoming");
-    argv.emplace_back("defer");
-  }
-  std::uint64_t generation = 0;
-  {
-    std::lock_guard lock(mutex_);
-    generation = ++generation_;
-    shutdown_reason_.clear();
-    shutdown_by_guest_ = false;
-    migration_status_.clear();
-  }
-  run->generation = generation;
-  std::weak_ptr<Core> weak = weak_from_this();
-  auto qemu = Process::spawn(argv, inherit, [weak, generation](ExitStatus status) {
-    if (auto core = weak.lock()) {
-      core->post([core = core.get(), generation, status] { core->handle_exit(generation, status); });
-      core->notify_events();
-    }
-  });
-  if (!qemu) return std::move(qemu).error();
-  run->qemu = std::move(*qemu);
-  (*qmp_pair)[1].reset();
-  (*console_pair)[1].reset();
-  (*virtio_console_pair)[1].reset();
-  {
-    std::lock_guard lock(mutex_);
-    live_qemu_ = run->qemu.get();
-    console_ports_.clear();
-    for (auto& pair : port_pairs) {
-      pair[1].reset();
-      console_ports_.push_back(std::move(pair[0]));
-    }
-  }
-
-  run->console = std::move((*console_pair)[0]);
-  run->virtio_console = std::move((*virtio_console_pair)[0]);
-  run->console_wake.reset(::eventfd(0, EFD_CLOEXEC));
-  run_ = std::move(run);
-  start_console_thread();
-
-  auto qmp = QmpClient::connect(
-      std::move((*qmp_pair)[0]),
-      [weak, generation](const std::string& event, const json& data) {
-        if (auto core = weak.lock()) core->on_event(generation, event, data);
-      },
-      [weak](const Error&) {
-        if (auto core = weak.lock()) core->notify_events();
-      },
-      greeting_timeout);
-  if (!qmp) return fail_run(fmt::format("QEMU did not start ({})", qmp.error().message()));
-  run_->qmp = std::move(*qmp);
-  // MIGRATION events tell save/restore when the stream is done, without polling.
-  if (auto events = run_->qmp->execute(
-          "migrate-set-capabilities",
-          {{"capabilities", json::array({{{"capability", "events"}, {"state", true}}})}},
-          command_timeout);
-      !events) {
-    return fail_run(fmt::format("QEMU refused migration events ({})", events.error().message()));
-  }
-  return {};
-}
-
-Result<void> Core::prepare_efi_store() {
-  const auto* efi = std::get_if<EfiBoot>(&config_.boot());
+// Makes the EFI variable store when the config asks for one that does not exist yet. The rule
+// is the shared one (src/config/efi_store.hpp); creating means copying OVMF's template.
+Result<void> prepare_efi_store(const VmConfig& config, const QemuHostFacts& host) {
+  const auto* efi = std::get_if<EfiBoot>(&config.boot());
   if (efi == nullptr) return {};
   std::error_code ec;
-  // The rule is the shared one (src/config/efi_store.hpp); creating means copying OVMF's
-  // variable-store template.
   auto action = detail::efi_store_action(*efi, std::filesystem::exists(efi->variable_store, ec));
   if (!action) return Error(action.error().code(), "boot: " + action.error().message());
   if (*action == detail::EfiStoreAction::open) return {};
-  if (!host_.ovmf_vars) {
+  if (!host.ovmf_vars) {
     return make_error(Errc::not_found,
                       fmt::format("boot: the EFI variable store {} does not exist and this "
                                   "host has no OVMF template to create it from",
                                   efi->variable_store.string()));
   }
-  std::filesystem::copy_file(*host_.ovmf_vars, efi->variable_store, ec);
+  std::filesystem::copy_file(*host.ovmf_vars, efi->variable_store, ec);
   if (ec) {
     return make_error(Errc::io, fmt::format("boot: cannot create the EFI variable store {}: {}",
                                             efi->variable_store.string(), ec.message()));
@@ -217,86 +105,233 @@ Result<void> Core::prepare_efi_store() {
   return {};
 }
 
-void Core::start_console_thread() {
-  Run& run = *run_;
-  const auto* to_fd = std::get_if<SerialToFd>(&config_.serial());
+}  // namespace
+
+Run::Run(const RunSpec& spec, std::uint64_t generation) : spec_(spec), generation_(generation) {}
+
+Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
+                                        std::uint64_t generation, RunHooks hooks) {
+  std::unique_ptr<Run> run(new Run(spec, generation));
+  if (auto prepared = prepare_efi_store(spec.config, spec.host); !prepared) {
+    return std::move(prepared).error();
+  }
+  if (auto opened = run->open_serial_file(); !opened) return std::move(opened).error();
+  if (auto started = run->start_virtiofsd(); !started) return std::move(started).error();
+
+  auto qmp_pair = stream_socketpair();
+  if (!qmp_pair) return std::move(qmp_pair).error();
+  auto console_pair = stream_socketpair();
+  if (!console_pair) return std::move(console_pair).error();
+  auto virtio_console_pair = stream_socketpair();
+  if (!virtio_console_pair) return std::move(virtio_console_pair).error();
+  std::vector<int> inherit = {(*qmp_pair)[1].get(), (*console_pair)[1].get(),
+                              (*virtio_console_pair)[1].get()};
+  for (const auto& network : spec.config.networks()) {
+    if (const auto* fd = std::get_if<FileHandleNetwork>(&network.attachment)) {
+      inherit.push_back(fd->fd);
+    }
+  }
+  // Console ports: after the networks, as the plan numbers them (command_line/console_ports.cpp).
+  std::vector<std::array<FileDescriptor, 2>> port_pairs;
+  for (std::size_t i = 0; i < spec.config.console_ports().size(); ++i) {
+    auto pair = stream_socketpair();
+    if (!pair) return std::move(pair).error();
+    inherit.push_back((*pair)[1].get());
+    port_pairs.push_back(std::move(*pair));
+  }
+  for (const auto& path : spec.paths.network_local_sockets) {
+    if (!path.empty()) ::unlink(path.c_str());  // a stale one from an earlier run
+  }
+
+  auto argv = spec.command_line.argv;
+  argv.emplace_back("-S");  // wait for `cont` (or the incoming migration) under our control
+  if (incoming) {
+    argv.emplace_back("-incoming");
+    argv.emplace_back("defer");
+  }
+  auto qemu = Process::spawn(argv, inherit, std::move(hooks.on_exit));
+  if (!qemu) return std::move(qemu).error();
+  run->qemu_ = std::move(*qemu);
+  run->on_unexpected_stop_ = std::move(hooks.on_unexpected_stop);
+  run->qmp_socket_ = std::move((*qmp_pair)[0]);
+  run->console_ = std::move((*console_pair)[0]);
+  run->virtio_console_ = std::move((*virtio_console_pair)[0]);
+  for (auto& pair : port_pairs) run->console_ports_.push_back(std::move(pair[0]));
+  run->console_wake_.reset(::eventfd(0, EFD_CLOEXEC));
+  run->start_console_thread(std::move(hooks.on_console_line));
+  return run;
+}
+
+Result<void> Run::open_serial_file() {
+  const auto* file = std::get_if<SerialToFile>(&spec_.config.serial());
+  if (file == nullptr) return {};
+  serial_file_.reset(::open(file->path.c_str(),
+                            O_WRONLY | O_CREAT | O_CLOEXEC | (file->append ? O_APPEND : O_TRUNC),
+                            0644));
+  if (!serial_file_) {
+    return make_error(Errc::io, fmt::format("serial: cannot open {}: {}", file->path.string(),
+                                            errno_text()));
+  }
+  return {};
+}
+
+// Directory shares: virtiofsd gets a listening socket we created (--fd), so QEMU's connect
+// cannot race virtiofsd's start-up.
+Result<void> Run::start_virtiofsd() {
+  for (std::size_t i = 0; i < spec_.config.shares().size(); ++i) {
+    const auto& share = spec_.config.shares()[i];
+    auto listener = listen_unix(spec_.paths.virtiofs_sockets[i]);
+    if (!listener) return std::move(listener).error();
+    const auto& directory = std::get<SharedDirectory>(share.source).directory;
+    auto daemon = Process::spawn({spec_.host.virtiofsd->string(), "--fd=3", "-o",
+                                  fmt::format("source={}", directory.string()), "-o",
+                                  "cache=none"},
+                                 {listener->get()});
+    if (!daemon) return std::move(daemon).error();
+    virtiofsd_.push_back(std::move(*daemon));
+  }
+  return {};
+}
+
+void Run::start_console_thread(std::function<void(std::string_view)> on_line) {
+  const auto* to_fd = std::get_if<SerialToFd>(&spec_.config.serial());
   detail::ConsolePumpFds fds;
-  fds.consoles = {run.console.get(), run.virtio_console.get()};
-  fds.wake = run.console_wake.get();
-  fds.copy = run.serial_file ? run.serial_file.get() : to_fd != nullptr ? to_fd->fd : -1;
+  fds.consoles = {console_.get(), virtio_console_.get()};
+  fds.wake = console_wake_.get();
+  fds.copy = serial_file_ ? serial_file_.get() : to_fd != nullptr ? to_fd->fd : -1;
   fds.input = to_fd != nullptr ? to_fd->fd : -1;
-  fds.input_to = command_line_.input_console == ConsoleDevice::virtio ? fds.consoles[1]
-                                                                      : fds.consoles[0];
-  run.console_thread = std::thread([self = shared_from_this(), fds] {
-    self->console_loop(fds);
-  });
-  std::lock_guard lock(mutex_);
-  console_thread_id_ = run.console_thread.get_id();
-}
-
-void Core::console_loop(const detail::ConsolePumpFds& fds) {
-  detail::pump_consoles(fds, [this](std::string_view line) {
-    if (!options_.on_console_line) return;
-    std::lock_guard gate(console_gate_);
-    if (!closing_) options_.on_console_line(line);
+  fds.input_to = spec_.command_line.input_console == ConsoleDevice::virtio ? fds.consoles[1]
+                                                                           : fds.consoles[0];
+  console_thread_ = std::thread([fds, on_line = std::move(on_line)] {
+    detail::pump_consoles(fds, [&](std::string_view line) {
+      if (on_line) on_line(line);
+    });
   });
 }
 
-// Stops everything of the current run (if any). Worker thread (or ~Core) only.
-void Core::teardown_run() {
-  forget_last_save();
-  needs_reactivation_ = false;
-  if (!run_) return;
-  std::unique_ptr<Run> run = std::move(run_);
-  run->exit_expected = true;
-  if (run->qemu && !run->qemu->exit_status()) run->qemu->terminate();
-  {
-    std::lock_guard lock(mutex_);
-    if (live_qemu_ == run->qemu.get()) live_qemu_ = nullptr;
-    ++generation_;  // late events of this run are ignored
-    console_ports_.clear();
+Result<void> Run::connect() {
+  auto qmp = QmpClient::connect(
+      std::move(qmp_socket_),
+      [this](const std::string& event, const json& data) { on_event(event, data); },
+      [this](const Error&) {
+        std::lock_guard lock(mutex_);
+        events_changed_.notify_all();
+      },
+      greeting_timeout);
+  if (!qmp) return last_words(fmt::format("QEMU did not start ({})", qmp.error().message()));
+  qmp_ = std::move(*qmp);
+  // MIGRATION events tell save/restore when the stream is done, without polling.
+  if (auto events = qmp_->execute(
+          "migrate-set-capabilities",
+          {{"capabilities", json::array({{{"capability", "events"}, {"state", true}}})}},
+          command_timeout);
+      !events) {
+    return last_words(
+        fmt::format("QEMU refused migration events ({})", events.error().message()));
   }
-  run->qmp.reset();
-  if (run->console_wake) {
+  return {};
+}
+
+Run::~Run() {
+  exit_expected_ = true;
+  if (qemu_ && !qemu_->exit_status()) qemu_->terminate();
+  qmp_.reset();
+  if (console_wake_) {
     const std::uint64_t one = 1;
-    [[maybe_unused]] const auto n = ::write(run->console_wake.get(), &one, sizeof one);
+    [[maybe_unused]] const auto n = ::write(console_wake_.get(), &one, sizeof one);
   }
-  detail::join_or_detach(run->console_thread);
-  for (auto& daemon : run->virtiofsd) daemon->terminate();
-  run->virtiofsd.clear();
-  run->qemu.reset();
-  for (const auto& path : paths_.network_local_sockets) {
+  detail::join_or_detach(console_thread_);
+  for (auto& daemon : virtiofsd_) daemon->terminate();
+  virtiofsd_.clear();
+  qemu_.reset();
+  for (const auto& path : spec_.paths.network_local_sockets) {
     if (!path.empty()) ::unlink(path.c_str());
   }
-  for (const auto& path : paths_.virtiofs_sockets) ::unlink(path.c_str());
+  for (const auto& path : spec_.paths.virtiofs_sockets) ::unlink(path.c_str());
 }
 
-// The run failed during an operation: collect QEMU's last words, tear it down, and return
-// the error for the operation's Done (the operation owns the report, not the listener).
-Error Core::fail_run(std::string what) {
+void Run::interrupt() {
+  if (qemu_) qemu_->kill(SIGTERM);
+  std::lock_guard lock(mutex_);
+  interrupted_ = true;
+  events_changed_.notify_all();
+}
+
+Result<json> Run::execute(std::string_view command, const json& arguments,
+                          std::chrono::milliseconds timeout, int pass_fd) {
+  if (!qmp_) return make_error(Errc::backend, fmt::format("{}: QEMU is not connected", command));
+  auto reply = qmp_->execute(command, arguments, timeout, pass_fd);
+  if (!reply) return with_exit_reason(std::move(reply).error());
+  return reply;
+}
+
+// QMP reader thread: record what waits depend on.
+void Run::on_event(const std::string& event, const json& data) {
+  vmm::logger()->debug("qemu: event {} {}", event, data.dump());
+  {
+    std::lock_guard lock(mutex_);
+    if (event == "SHUTDOWN") {
+      events_.shutdown_reason = data.value("reason", "");
+      events_.shutdown_by_guest = data.value("guest", false);
+    } else if (event == "GUEST_PANICKED") {
+      events_.shutdown_by_guest = true;
+    } else if (event == "MIGRATION") {
+      events_.migration_status = data.value("status", "");
+    }
+    events_changed_.notify_all();
+  }
+  // A STOP caused by our own `stop` (pause) needs no query-status behind it: that round trip
+  // would hold up the next operation (a resume right after a pause waits for it). QEMU sends
+  // STOP before the reply to `stop`, so the flag is still set here.
+  if (event == "STOP" && !own_stop_ && on_unexpected_stop_) on_unexpected_stop_();
+}
+
+RunEvents Run::events() const {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
+
+void Run::reset_migration_status() {
+  std::lock_guard lock(mutex_);
+  events_.migration_status.clear();
+}
+
+std::string Run::wait_for_migration(std::chrono::milliseconds timeout) {
+  QmpClient* qmp = qmp_.get();
+  std::unique_lock lock(mutex_);
+  events_changed_.wait_for(lock, timeout, [&] {
+    return interrupted_ || migration_ended(events_.migration_status) || qmp == nullptr ||
+           qmp->close_reason().has_value();
+  });
+  return migration_ended(events_.migration_status) ? events_.migration_status : std::string{};
+}
+
+void Run::drain_events(std::chrono::milliseconds timeout) {
+  if (qmp_) qmp_->wait_closed(timeout);
+}
+
+bool Run::qmp_closed() const { return qmp_ && qmp_->close_reason().has_value(); }
+
+Error Run::last_words(std::string what) {
   std::string message = std::move(what);
-  if (run_ && run_->qemu) {
-    run_->exit_expected = true;
+  if (qemu_) {
+    exit_expected_ = true;
     // If QEMU is exiting on its own, its exit status and stderr explain why.
-    if (auto status = run_->qemu->wait(exit_drain_timeout)) {
+    if (auto status = qemu_->wait(exit_drain_timeout)) {
       message += fmt::format("; QEMU {}", status->describe());
     }
-    message = with_stderr(std::move(message), run_->qemu->stderr_tail());
+    message = with_stderr(std::move(message), qemu_->stderr_tail());
   }
-  teardown_run();
   return Error(Errc::backend, std::move(message));
 }
 
-// A QMP command failed: if QEMU died meanwhile, say so.
-Error Core::with_exit_reason(Error error) {
-  if (run_ && run_->qemu) {
-    // A closed QMP connection usually means QEMU is exiting: give it a moment to be reaped.
-    const bool closed = run_->qmp && run_->qmp->close_reason().has_value();
-    if (auto status = run_->qemu->wait(closed ? 500ms : 0ms)) {
-      return Error(Errc::backend,
-                   with_stderr(fmt::format("{}; QEMU {}", error.message(), status->describe()),
-                               run_->qemu->stderr_tail()));
-    }
+Error Run::with_exit_reason(Error error) {
+  if (!qemu_) return error;
+  // A closed QMP connection usually means QEMU is exiting: give it a moment to be reaped.
+  if (auto status = qemu_->wait(qmp_closed() ? 500ms : 0ms)) {
+    return Error(Errc::backend,
+                 with_stderr(fmt::format("{}; QEMU {}", error.message(), status->describe()),
+                             qemu_->stderr_tail()));
   }
   return error;
 }
