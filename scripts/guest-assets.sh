@@ -203,6 +203,25 @@ poweroff -f
 EOF
 chmod 0755 "$root/etc/acpi/PWRF/00000080"
 
+# busybox udhcpc's lease script (the tests' guests run `udhcpc -i eth0`): set
+# the address, netmask and default route it was handed.
+mkdir -p "$root/usr/share/udhcpc"
+cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig) ifconfig "$interface" 0.0.0.0 up ;;
+bound | renew)
+	ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+	for gateway in $router; do
+		route add default gw "$gateway" dev "$interface" 2>/dev/null
+		break
+	done
+	;;
+esac
+exit 0
+EOF
+chmod 0755 "$root/usr/share/udhcpc/default.script"
+
 # Device nodes the kernel wants before /init runs (needs root; the init falls
 # back to devtmpfs's /dev/console otherwise).
 if ! { mknod -m 0600 "$root/dev/console" c 5 1 && mknod -m 0666 "$root/dev/null" c 1 3; } 2>/dev/null; then

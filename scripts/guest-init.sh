@@ -10,7 +10,7 @@
 #   VMM-DISK-WRITE-FAILED vda  instead, when that write failed (e.g. a read-only disk)
 #   VMM-INPUT <line>         per line of host input, with vmm.echo_input=1
 #   VMM-CIDATA <line>        per line of user-data on a cloud-init seed ISO, with vmm.cidata=1
-#   VMM-GUEST-READY          once, after the above
+#   VMM-GUEST-READY          once, after the above (the command agent, if any, is running)
 #   VMM-COUNTER <i>          i = 0, 1, 2, ... one line per interval, forever
 # Kernel command line options:
 #   vmm.interval_ms=N        counter interval (default 200)
@@ -19,6 +19,11 @@
 #   vmm.write_vda=TEXT       write TEXT and a newline at the start of /dev/vda, then flush it
 #   vmm.echo_input=1         answer each line read from the console with VMM-INPUT <line>
 #   vmm.cidata=1             mount the first ISO 9660 disk (a NoCloud seed) and print user-data
+#   vmm.agent=1              wait (up to 10 s) for the vmm.agent console port before READY
+# Command agent (a test fixture): when the VM has a console port named vmm.agent,
+# the guest reads requests "<token> <command>" (one line each) from
+# /dev/virtio-ports/vmm.agent, runs each with `sh -c` (stdin /dev/null, stderr
+# joined to stdout, cwd /) and answers with its output, then "\n<token> <status>\n".
 # Everything goes to /dev/console, which is whichever console the kernel was
 # booted with (console=ttyS0 or console=hvc0).
 # An ACPI power button event (QEMU `system_powerdown`) runs `poweroff -f`.
@@ -70,6 +75,7 @@ poweroff_after=
 panic_after=
 write_vda=
 echo_input=
+agent_port=
 read -r cmdline </proc/cmdline
 for opt in $cmdline; do
 	case "$opt" in
@@ -78,6 +84,7 @@ for opt in $cmdline; do
 	vmm.panic_after=*) panic_after=${opt#*=} ;;
 	vmm.write_vda=*) write_vda=${opt#*=} ;;
 	vmm.echo_input=*) echo_input=${opt#*=} ;;
+	vmm.agent=*) agent_port=${opt#*=} ;;
 	esac
 done
 # Non-numeric values: fall back to the defaults instead of looping wildly.
@@ -100,6 +107,40 @@ fi
 if [ "$echo_input" = 1 ]; then
 	# Background lists read /dev/null unless told otherwise.
 	while read -r line; do echo "VMM-INPUT $line"; done </dev/console &
+fi
+# Console ports by name, as udev would link them (there is no udev here).
+link_ports() {
+	for port in /sys/class/virtio-ports/*; do
+		[ -r "$port/name" ] || continue
+		name=$(cat "$port/name" 2>/dev/null)
+		[ -n "$name" ] || continue
+		mkdir -p /dev/virtio-ports
+		ln -sf "../${port##*/}" "/dev/virtio-ports/$name"
+	done
+}
+link_ports
+# Ports and their names arrive from the device after the driver loads: with
+# vmm.agent=1 wait (up to 10 s) for the agent's port.
+n=0
+while [ "$agent_port" = 1 ] && [ ! -e /dev/virtio-ports/vmm.agent ] && [ "$n" -lt 100 ]; do
+	usleep 100000
+	link_ports
+	n=$((n + 1))
+done
+# The command agent: one request at a time, in the background, for as long as
+# the guest runs. The port is opened read-write once (the host may send before
+# it is opened: QEMU holds the bytes until then).
+agent() {
+	while IFS= read -r request; do
+		token=${request%% *}
+		command=${request#* }
+		(cd / && sh -c "$command") </dev/null 2>&1
+		status=$?
+		printf '\n%s %s\n' "$token" "$status"
+	done
+}
+if [ -e /dev/virtio-ports/vmm.agent ]; then
+	agent <>/dev/virtio-ports/vmm.agent >&0 2>&1 &
 fi
 if [ -r /sys/class/net/eth0/address ]; then
 	echo "VMM-NET eth0 $(cat /sys/class/net/eth0/address)"

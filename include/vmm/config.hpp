@@ -25,6 +25,8 @@ class VmConfig {
   static constexpr std::size_t max_disks = 63;
   static constexpr std::size_t max_tag_bytes = 36;
   static constexpr std::size_t max_device_id_bytes = 20;
+  static constexpr std::size_t max_console_ports = 16;
+  static constexpr std::size_t max_console_port_name_bytes = 63;
   // The JSON schema this library writes and the only one it reads.
   static constexpr int schema_version = 1;
 
@@ -41,6 +43,8 @@ class VmConfig {
   const DiskImage& disk(BlockDeviceId id) const { return disks_.at(id.index); }
   const std::optional<VsockDevice>& vsock() const { return vsock_; }
   const SerialConsole& serial() const { return serial_; }
+  // Named host<->guest channels, in the order given (see ConsolePort).
+  const std::vector<ConsolePort>& console_ports() const { return console_ports_; }
   bool entropy() const { return entropy_; }
   const std::optional<MemoryBalloon>& balloon() const { return balloon_; }
   const std::optional<std::string>& rosetta_tag() const { return rosetta_tag_; }
@@ -73,6 +77,7 @@ class VmConfig {
   std::vector<DiskImage> disks_;
   std::optional<VsockDevice> vsock_;
   SerialConsole serial_;
+  std::vector<ConsolePort> console_ports_;
   bool entropy_ = false;
   std::optional<MemoryBalloon> balloon_;
   std::optional<std::string> rosetta_tag_;
@@ -110,6 +115,8 @@ class VmConfigBuilder {
 
   VmConfigBuilder& vsock();
   VmConfigBuilder& serial(SerialConsole console);
+  // A named host<->guest channel; the guest sees /dev/virtio-ports/<name>.
+  VmConfigBuilder& console_port(std::string name);
   VmConfigBuilder& entropy(bool enabled = true);
   VmConfigBuilder& balloon();
   VmConfigBuilder& rosetta(std::string tag);
@@ -145,6 +152,7 @@ class VmConfigBuilder {
   std::vector<DiskImage> disks_;
   int vsock_count_ = 0;
   SerialConsole serial_;
+  std::vector<ConsolePort> console_ports_;
   bool entropy_ = false;
   int balloon_count_ = 0;
   std::optional<std::string> rosetta_tag_;

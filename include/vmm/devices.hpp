@@ -38,7 +38,22 @@ using Boot = std::variant<LinuxBoot, EfiBoot>;
 
 // ---- networks ---------------------------------------------------------------------------------
 
+enum class Protocol { tcp, udp };
+std::string_view to_string(Protocol) noexcept;
+
+// A host address and port that reach a guest port through a NAT network (QEMU: hostfwd).
+// Checked by build(): ports 1..65535, the host address an IPv4 address ("0.0.0.0": every
+// interface), no host port forwarded twice for one protocol.
+struct PortForward {
+  Protocol protocol = Protocol::tcp;
+  std::string host_address = "127.0.0.1";
+  std::uint32_t host_port = 0;
+  std::uint32_t guest_port = 0;
+  friend bool operator==(const PortForward&, const PortForward&) = default;
+};
+
 struct NatNetwork {
+  std::vector<PortForward> forwards;
   friend bool operator==(const NatNetwork&, const NatNetwork&) = default;
 };
 
@@ -139,6 +154,14 @@ struct BlockDeviceId {
 
 struct VsockDevice {
   friend bool operator==(const VsockDevice&, const VsockDevice&) = default;
+};
+
+// A named host<->guest byte channel (virtio-serial port): the guest sees
+// /dev/virtio-ports/<name>; the host gets a stream descriptor per run
+// (VirtualMachine::console_port). Names: 1-63 bytes of [A-Za-z0-9._-], unique.
+struct ConsolePort {
+  std::string name;
+  friend bool operator==(const ConsolePort&, const ConsolePort&) = default;
 };
 
 struct MemoryBalloon {

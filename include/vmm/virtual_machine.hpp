@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
@@ -77,6 +78,19 @@ struct StateChange {
   VmState to;
   // Set when `to` is VmState::error, or when the guest stopped the machine on its own.
   std::optional<Error> reason;
+};
+
+// An address of the guest on one of its networks (VirtualMachine::guest_addresses).
+struct GuestAddress {
+  std::size_t network = 0;  // index in config().networks()
+  std::string address;      // IPv4, e.g. "10.0.2.15"
+  friend bool operator==(const GuestAddress&, const GuestAddress&) = default;
+};
+
+// The memory balloon's state (VirtualMachine::memory_balloon).
+struct MemoryBalloonInfo {
+  Size target;                 // the last set_memory_target(), else the configured memory
+  std::optional<Size> actual;  // the guest's memory minus what its balloon holds (QEMU only)
 };
 
 class VirtualMachine {
@@ -183,6 +197,29 @@ class VirtualMachine {
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection);
 
+  // Console ports (VmConfigBuilder::console_port): a new descriptor (owned by the caller) on the
+  // host end of the named port's stream, while the VM is running or paused. QEMU gives every run
+  // a fresh channel: after a stop and start ask again (the old descriptor reads end-of-file).
+  // Bytes the guest wrote before this call wait in the channel. invalid_config when the config
+  // has no port of that name; invalid_state when the VM is not running or paused.
+  Result<FileDescriptor> console_port(std::string_view name);
+
+  // The guest's addresses, per network, as far as the backend knows them. QEMU: on each NAT
+  // network the address its DHCP server hands out (vmm chooses it: the guest gets it once it
+  // asks for a lease). Other networks are not listed. `unsupported` on Virtualization.framework.
+  Result<std::vector<GuestAddress>> guest_addresses() const;
+
+  // Memory balloon (VmConfigBuilder::balloon()), on a running or paused VM: asks the guest to
+  // give memory back until it has `target`. The target must be at most the configured memory,
+  // at least VirtualMachine::min_memory_target, and on Virtualization.framework a whole number
+  // of MiB (invalid_config otherwise, naming the value). Completes when the hypervisor took the
+  // request; the guest's driver then inflates or deflates the balloon on its own time.
+  static constexpr Size min_memory_target = Size::mib(128);
+  void set_memory_target(Size target, Completion done);
+  std::future<Result<void>> set_memory_target(Size target);
+  // The target and, where the hypervisor reports it, the actual size.
+  void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done);
+  std::future<Result<MemoryBalloonInfo>> memory_balloon();
 
  private:
   struct Impl;  // src/machine/virtual_machine_impl.hpp

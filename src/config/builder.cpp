@@ -98,6 +98,11 @@ VmConfigBuilder& VmConfigBuilder::serial(SerialConsole console) {
   return *this;
 }
 
+VmConfigBuilder& VmConfigBuilder::console_port(std::string name) {
+  console_ports_.push_back(ConsolePort{std::move(name)});
+  return *this;
+}
+
 VmConfigBuilder& VmConfigBuilder::entropy(bool enabled) {
   entropy_ = enabled;
   return *this;
@@ -138,10 +143,12 @@ Result<VmConfig> VmConfigBuilder::build_resolved(bool host_checks) const {
   if (auto r = check_memory(memory_); !r) return std::move(r).error();
   if (auto r = check_boot(boot_, extra_fragments_, host); !r) return std::move(r).error();
   if (auto r = check_networks(networks_, macs_, host); !r) return std::move(r).error();
+  if (auto r = check_port_forwards(networks_); !r) return std::move(r).error();
   if (auto r = check_shares(shares_, rosetta_tag_, host); !r) return std::move(r).error();
   if (auto r = check_disks(disks_, host); !r) return std::move(r).error();
   if (auto r = check_serial(serial_, host); !r) return std::move(r).error();
   if (auto r = check_single_devices(vsock_count_, balloon_count_); !r) return std::move(r).error();
+  if (auto r = check_console_ports(console_ports_); !r) return std::move(r).error();
   if (auto r = check_machine_identifier(machine_identifier_); !r) return std::move(r).error();
 
   VmConfig config;
@@ -172,6 +179,7 @@ Result<VmConfig> VmConfigBuilder::build_resolved(bool host_checks) const {
   config.disks_ = disks_;
   if (vsock_count_ > 0) config.vsock_ = VsockDevice{};
   config.serial_ = serial_;
+  config.console_ports_ = console_ports_;
   config.entropy_ = entropy_;
   if (balloon_count_ > 0) config.balloon_ = MemoryBalloon{};
   config.rosetta_tag_ = rosetta_tag_;

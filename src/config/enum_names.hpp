@@ -33,6 +33,9 @@ inline constexpr NameTable<SyncMode, 3> kSyncModeNames{
 inline constexpr NameTable<BlockBus, 3> kBlockBusNames{
     {{BlockBus::virtio, "virtio"}, {BlockBus::nvme, "nvme"}, {BlockBus::usb, "usb"}}};
 
+inline constexpr NameTable<Protocol, 2> kProtocolNames{
+    {{Protocol::tcp, "tcp"}, {Protocol::udp, "udp"}}};
+
 inline constexpr NameTable<Errc, 8> kErrcNames{{{Errc::invalid_config, "invalid_config"},
                                                 {Errc::invalid_state, "invalid_state"},
                                                 {Errc::unsupported, "unsupported"},

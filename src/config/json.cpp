@@ -66,7 +66,19 @@ std::size_t kind_field(const JsonObject& object, const KindTable<V>& table) {
 
 json network_to_json(const NetworkDevice& network) {
   json j{{"type", std::string(network_kind(network.attachment))}, {"mac", network.mac.to_string()}};
-  if (const auto* bridged = std::get_if<BridgedNetwork>(&network.attachment)) {
+  if (const auto* nat = std::get_if<NatNetwork>(&network.attachment)) {
+    // Written only when present, so that documents without forwards stay as they were.
+    if (!nat->forwards.empty()) {
+      json forwards = json::array();
+      for (const auto& f : nat->forwards) {
+        forwards.push_back(json{{"protocol", std::string(to_string(f.protocol))},
+                                {"host_address", f.host_address},
+                                {"host_port", f.host_port},
+                                {"guest_port", f.guest_port}});
+      }
+      j["forwards"] = std::move(forwards);
+    }
+  } else if (const auto* bridged = std::get_if<BridgedNetwork>(&network.attachment)) {
     j["interface"] = bridged->interface;
   } else if (const auto* handle = std::get_if<FileHandleNetwork>(&network.attachment)) {
     j["fd"] = handle->fd;
@@ -158,9 +170,21 @@ std::uint32_t read_mtu(const JsonObject& o) {
   return static_cast<std::uint32_t>(o.optional_unsigned("mtu", 65535).value_or(1500));
 }
 
+PortForward read_forward(const json& value, const std::string& path) {
+  const JsonObject o(value, path, {"protocol", "host_address", "host_port", "guest_port"});
+  PortForward forward;
+  forward.protocol = enum_field(o, "protocol", kProtocolNames, forward.protocol);
+  if (auto address = o.optional_string("host_address")) forward.host_address = *address;
+  // Ranges are the builder's rule (port_forwards.cpp); here only what fits the field.
+  forward.host_port = static_cast<std::uint32_t>(o.unsigned_integer("host_port", UINT32_MAX));
+  forward.guest_port = static_cast<std::uint32_t>(o.unsigned_integer("guest_port", UINT32_MAX));
+  return forward;
+}
+
 void read_network(const json& value, const std::string& path, VmConfigBuilder& builder) {
   const JsonObject probe(value, path,
-                         {"type", "mac", "interface", "fd", "mtu", "socket", "subnet", "ifname"});
+                         {"type", "mac", "interface", "fd", "mtu", "socket", "subnet", "ifname",
+                          "forwards"});
   const std::size_t kind = kind_field(probe, kNetworkKindNames);
   std::optional<MacAddress> mac;
   if (auto text = probe.optional_string("mac")) {
@@ -170,8 +194,15 @@ void read_network(const json& value, const std::string& path, VmConfigBuilder& b
   }
   switch (kind) {
     case alternative_index<NetworkAttachment, NatNetwork>: {
-      const JsonObject o(value, path, {"type", "mac"});
-      builder.network(NatNetwork{}, mac);
+      const JsonObject o(value, path, {"type", "mac", "forwards"});
+      NatNetwork nat;
+      if (o.has("forwards")) {
+        const auto& items = array_at(o, "forwards");
+        for (std::size_t i = 0; i < items.size(); ++i)
+          nat.forwards.push_back(
+              read_forward(items[i], fmt::format("{}[{}]", o.path_of("forwards"), i)));
+      }
+      builder.network(std::move(nat), mac);
       break;
     }
     case alternative_index<NetworkAttachment, BridgedNetwork>: {
@@ -259,6 +290,12 @@ void read_serial(const json& value, const std::string& path, VmConfigBuilder& bu
   }
 }
 
+void read_console_port(const json& value, const std::string& path, VmConfigBuilder& builder) {
+  if (!value.is_string())
+    json_fail(path, fmt::format("expected a string, got {}", json_type_name(value)));
+  builder.console_port(value.get<std::string>());
+}
+
 template <typename Reader>
 void read_array(const JsonObject& o, std::string_view key, VmConfigBuilder& builder, Reader reader) {
   if (!o.has(key)) return;
@@ -299,6 +336,12 @@ nlohmann::json config_to_json(const VmConfig& config) {
          {"machine_identifier", to_hex(config.machine_identifier())},
          {"machine_identifier_generated", config.machine_identifier_generated()}};
   if (config.rosetta_tag()) j["rosetta_tag"] = *config.rosetta_tag();
+  // Written only when present, so that documents of configs without ports stay as they were.
+  if (!config.console_ports().empty()) {
+    json ports = json::array();
+    for (const auto& port : config.console_ports()) ports.push_back(port.name);
+    j["console_ports"] = std::move(ports);
+  }
   return j;
 }
 
@@ -309,7 +352,7 @@ Result<VmConfig> config_from_json(const nlohmann::json& document, HostChecks hos
   try {
     const JsonObject o(document, path,
                        {"schema_version", "cpus", "memory", "boot", "networks", "shares", "disks",
-                        "vsock", "serial", "entropy", "balloon", "rosetta_tag",
+                        "vsock", "serial", "console_ports", "entropy", "balloon", "rosetta_tag",
                         "nested_virtualization", "machine_identifier",
                         "machine_identifier_generated"});
     const auto version = o.integer("schema_version");
@@ -346,6 +389,7 @@ Result<VmConfig> config_from_json(const nlohmann::json& document, HostChecks hos
     read_array(o, "disks", builder, read_disk);
     if (o.boolean("vsock", false)) builder.vsock();
     if (o.has("serial")) read_serial(o.at("serial"), o.path_of("serial"), builder);
+    read_array(o, "console_ports", builder, read_console_port);
     builder.entropy(o.boolean("entropy", false));
     if (o.boolean("balloon", false)) builder.balloon();
     if (auto tag = o.optional_string("rosetta_tag")) builder.rosetta(*tag);

@@ -31,6 +31,10 @@ Result<void> check_shares(const std::vector<VirtiofsShare>& shares,
 Result<void> check_disks(const std::vector<DiskImage>& disks, HostChecks host);
 Result<void> check_serial(const SerialConsole& serial, HostChecks host);
 Result<void> check_single_devices(int vsock_count, int balloon_count);
+// port_forwards.cpp: the forwards of every NAT network together.
+Result<void> check_port_forwards(const std::vector<ConfigAccess::NetworkSpec>& networks);
+// console_ports.cpp
+Result<void> check_console_ports(const std::vector<ConsolePort>& ports);
 Result<void> check_machine_identifier(const std::optional<std::vector<std::uint8_t>>& identifier);
 
 // The rules that a host-independent reader (e.g. the VZ plan) can reuse.

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
@@ -134,6 +135,24 @@ class Engine {
  public:
   virtual Result<Subscription> listen_vsock(std::uint32_t port,
                                             std::function<void(FileDescriptor)> on_connection) = 0;
+
+  // A new descriptor on the host end of config().console_ports()[index] for the current run.
+  // The core checks the index and that the VM is running or paused; any thread.
+  // Memory balloon. The core has checked that the config has one, the state (running or
+  // paused) and the target against memory_target.hpp, with this engine's granularity.
+  virtual bool memory_target_in_whole_mib() const { return false; }
+  virtual void set_memory_target(Size target, Done done) = 0;
+  virtual void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) = 0;
+
+  // The guest's addresses (VirtualMachine::guest_addresses); any thread.
+  virtual Result<std::vector<GuestAddress>> guest_addresses() const {
+    return make_error(Errc::unsupported, "guest_addresses: not supported by this backend");
+  }
+
+  virtual Result<FileDescriptor> console_port(std::size_t index) {
+    (void)index;
+    return make_error(Errc::unsupported, "console ports are not supported by this backend");
+  }
 };
 
 // Backend factories. Each checks the config against what the backend and host can do

@@ -145,4 +145,29 @@ Result<Subscription> VirtualMachine::listen_vsock(
   return impl_->listen_vsock(port, std::move(on_connection));
 }
 
+Result<FileDescriptor> VirtualMachine::console_port(std::string_view name) {
+  return impl_->console_port(name);
+}
+
+Result<std::vector<GuestAddress>> VirtualMachine::guest_addresses() const {
+  return impl_->guest_addresses();
+}
+
+void VirtualMachine::set_memory_target(Size target, Completion done) {
+  impl_->set_memory_target(target, std::move(done));
+}
+std::future<Result<void>> VirtualMachine::set_memory_target(Size target) {
+  auto [done, future] = promised<void>();
+  set_memory_target(target, std::move(done));
+  return std::move(future);
+}
+void VirtualMachine::memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) {
+  impl_->memory_balloon(std::move(done));
+}
+std::future<Result<MemoryBalloonInfo>> VirtualMachine::memory_balloon() {
+  auto [done, future] = promised<MemoryBalloonInfo>();
+  memory_balloon(std::move(done));
+  return std::move(future);
+}
+
 }  // namespace vmm

@@ -79,6 +79,13 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   void connect_vsock(std::uint32_t port, std::function<void(Result<FileDescriptor>)> done);
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection);
+  // console_ports.cpp
+  Result<FileDescriptor> console_port(std::string_view name);
+  // console_ports.cpp too: the engine's answer, while the VM exists.
+  Result<std::vector<GuestAddress>> guest_addresses() const;
+  // balloon.cpp
+  void set_memory_target(Size target, Completion done);
+  void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done);
 
   // Called once by ~VirtualMachine: destroys the engine, completes a pending operation with
   // `cancelled`, drains and ends the callback thread, removes an owned working directory.
@@ -102,6 +109,9 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
   // Claims the operation slot, or completes `done` with the refusal and returns nothing.
   std::optional<std::uint64_t> reserve(detail::Operation operation, Completion& done);
+  // balloon.cpp: the engine when the VM has a balloon and is running or paused, else nullptr
+  // and the refusal.
+  detail::Engine* balloon_engine(const char* what, std::optional<Error>& refusal);
   // A pre-check failed before the state changed: releases the slot and completes on the
   // caller's thread (unless an event or destruction already completed the operation).
   void abandon(std::uint64_t id, Error error);

@@ -105,6 +105,7 @@ Result<QemuCommandLine> build_qemu_command_line(const VmConfig& config, const Qe
     return std::move(boot).error();
   }
   sections::add_control_and_consoles(argv, paths, machine);
+  sections::add_console_ports(argv, config, paths);
   if (auto disks = sections::add_disks(argv, config, paths, machine); !disks) {
     return std::move(disks).error();
   }

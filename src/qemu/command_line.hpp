@@ -15,6 +15,7 @@
 #include "qemu/host.hpp"
 #include "vmm/config.hpp"
 #include "vmm/error.hpp"
+#include "vmm/virtual_machine.hpp"
 
 namespace vmm::qemu {
 
@@ -38,6 +39,8 @@ struct QemuRuntimePaths {
   std::vector<std::filesystem::path> network_local_sockets;
   // Per share, in config order: the vhost-user socket its virtiofsd listens on.
   std::vector<std::filesystem::path> virtiofs_sockets;
+  // Per console port, in config order: the child fd of its connected stream socket.
+  std::vector<int> console_port_fds;
   std::uint32_t vsock_cid = 3;
   // Guest RAM in a file instead of anonymous memory: the VM's own file in the working directory
   // (CreateOptions::file_backed_memory, shared: the guest's writes reach the file, which
@@ -87,6 +90,13 @@ std::vector<std::uint8_t> machine_uuid_bytes(const std::vector<std::uint8_t>& id
 // names an early console itself), so that the
 // boot log before virtio_console loads still reaches on_console_line over the UART.
 ConsoleDevice preferred_console(const VmConfig& config);
+
+// Every NAT network is its own slirp instance with this subnet: vmm sets the DHCP start, so
+// the guest's address (guest_addresses) is vmm's decision, not slirp's default.
+inline constexpr std::string_view nat_subnet = "10.0.2.0/24";
+inline constexpr std::string_view nat_guest_address = "10.0.2.15";
+// The guest's address on each NAT network, in network order (networks.cpp).
+std::vector<GuestAddress> qemu_guest_addresses(const VmConfig& config);
 
 // QemuOpts/keyval values double commas; anything else is taken literally.
 std::string escape_option_value(std::string_view value);

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "machine/engine.hpp"
 #include "qemu/command_line.hpp"
@@ -94,6 +95,13 @@ class Core : public std::enable_shared_from_this<Core> {
   Result<Subscription> do_listen_vsock(std::uint32_t port,
                                        std::function<void(FileDescriptor)> on_connection);
 
+  // balloon.cpp (worker thread)
+  Result<void> do_set_memory_target(Size target);
+  Result<MemoryBalloonInfo> do_memory_balloon();
+
+  // console_ports.cpp: a dup of the current run's host end of a console port; any thread.
+  Result<FileDescriptor> do_console_port(std::size_t index);
+
   // Delivers a Done (or listener call) unless the engine is being destroyed.
   template <typename F>
   void deliver(F&& callback) {
@@ -167,6 +175,8 @@ class Core : public std::enable_shared_from_this<Core> {
   bool clone_run_ = false;
   std::optional<QemuCommandLine> clone_command_line_;
   std::filesystem::path prepared_clone_;
+  // Worker thread only: the last balloon target set, and the run (generation) it was set for.
+  std::optional<std::pair<std::uint64_t, Size>> memory_target_;
 };
 
 // The detail::Engine adapter over a started Core (qemu_engine.cpp), for the factory.

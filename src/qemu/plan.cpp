@@ -33,6 +33,9 @@ Result<QemuRuntimePaths> plan_runtime_layout(const VmConfig& config,
             ? work_dir / fmt::format("net{}.sock", i)
             : std::filesystem::path{});
   }
+  for (std::size_t i = 0; i < config.console_ports().size(); ++i) {
+    paths.console_port_fds.push_back(next_fd++);
+  }
   for (std::size_t i = 0; i < config.shares().size(); ++i) {
     paths.virtiofs_sockets.push_back(work_dir / fmt::format("fs{}.sock", i));
   }

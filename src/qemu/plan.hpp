@@ -14,7 +14,8 @@
 
 namespace vmm::qemu {
 
-// The child's descriptors: 3 QMP, 4 ttyS0, 5 hvc0, then one per file-handle network.
+// The child's descriptors: 3 QMP, 4 ttyS0, 5 hvc0, then one per file-handle network, then one
+// per console port.
 inline constexpr int child_qmp_fd = 3;
 inline constexpr int child_console_fd = 4;
 inline constexpr int child_virtio_console_fd = 5;

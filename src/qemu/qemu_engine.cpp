@@ -401,6 +401,21 @@ class QemuEngine final : public detail::Engine {
                                     std::function<void(FileDescriptor)> on_connection) override {
     return core_->do_listen_vsock(port, std::move(on_connection));
   }
+  void set_memory_target(Size target, Done done) override {
+    run(std::move(done), [target](Core& c) { return c.do_set_memory_target(target); });
+  }
+  void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) override {
+    core_->post([core = core_.get(), done = std::move(done)] {
+      auto info = core->do_memory_balloon();
+      core->deliver([&] { done(std::move(info)); });
+    });
+  }
+  Result<std::vector<GuestAddress>> guest_addresses() const override {
+    return qemu_guest_addresses(core_->config());
+  }
+  Result<FileDescriptor> console_port(std::size_t index) override {
+    return core_->do_console_port(index);
+  }
 
  private:
   template <typename Op>

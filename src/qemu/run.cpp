@@ -109,6 +109,14 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
       inherit.push_back(fd->fd);
     }
   }
+  // Console ports: after the networks, as the plan numbers them (command_line/console_ports.cpp).
+  std::vector<std::array<FileDescriptor, 2>> port_pairs;
+  for (std::size_t i = 0; i < spec.config.console_ports().size(); ++i) {
+    auto pair = stream_socketpair();
+    if (!pair) return std::move(pair).error();
+    inherit.push_back((*pair)[1].get());
+    port_pairs.push_back(std::move(*pair));
+  }
   for (const auto& path : spec.paths.network_local_sockets) {
     if (!path.empty()) ::unlink(path.c_str());  // a stale one from an earlier run
   }
@@ -129,6 +137,7 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
   run->qmp_socket_ = std::move((*qmp_pair)[0]);
   run->console_ = std::move((*console_pair)[0]);
   run->virtio_console_ = std::move((*virtio_console_pair)[0]);
+  for (auto& pair : port_pairs) run->console_ports_.push_back(std::move(pair[0]));
   run->console_wake_.reset(::eventfd(0, EFD_CLOEXEC));
   run->interrupt_.reset(::eventfd(0, EFD_CLOEXEC));
   run->start_console_thread(std::move(hooks.on_console_line));

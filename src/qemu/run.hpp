@@ -99,6 +99,10 @@ class Run {
                                  std::chrono::milliseconds timeout = command_timeout,
                                  int pass_fd = -1);
 
+  // A new descriptor on this run's host end of console port `index` (console_ports.cpp). The
+  // ends are set before the Run is shared and never change: any thread.
+  Result<FileDescriptor> console_port(std::size_t index) const;
+
   // Marks the STOP events of our own `stop` commands as expected (no internal-error check).
   void set_own_stop(bool own) { own_stop_ = own; }
 
@@ -141,6 +145,7 @@ class Run {
   FileDescriptor virtio_console_; // our end of the guest's hvc0
   FileDescriptor console_wake_;   // eventfd: tells the console thread to finish
   FileDescriptor serial_file_;    // SerialToFile, opened per run
+  std::vector<FileDescriptor> console_ports_;  // our ends of the console ports, in port order
   std::thread console_thread_;
   FileDescriptor interrupt_;      // eventfd: interrupt() ends waits on QMP
   bool own_stop_ = false;

@@ -132,7 +132,15 @@ Result<NetworkAttachmentPlan> plan_attachment(const NetworkAttachment& attachmen
   const std::string what = "network " + std::to_string(index);
   return std::visit(
       Overloaded{
-          [](const NatNetwork&) -> Result<NetworkAttachmentPlan> {
+          [index](const NatNetwork& nat) -> Result<NetworkAttachmentPlan> {
+            // VZ's NAT has no forwarding: it needs a relay to the guest's DHCP lease, which
+            // vmm does not have yet. Refused rather than dropped.
+            if (!nat.forwards.empty()) {
+              return make_error(Errc::unsupported,
+                                "networks[" + std::to_string(index) +
+                                    "].forwards: port forwards on Virtualization.framework NAT "
+                                    "are not supported yet (they need a relay to the guest)");
+            }
             return NetworkAttachmentPlan{NatAttachmentPlan{}};
           },
           [](const BridgedNetwork& bridged) -> Result<NetworkAttachmentPlan> {
@@ -294,6 +302,7 @@ Result<Plan> make_plan(const VmConfig& config, const HostFacts& host, const Plan
   if (auto missing = require_macos(host, macos_for_backend, "the Virtualization.framework backend")) {
     return *std::move(missing);
   }
+  for (const auto& port : config.console_ports()) plan.console_ports.push_back(port.name);
   plan.save_blocker = save_blocker(config, host);
   return plan;
 }
@@ -328,8 +337,8 @@ std::optional<Error> save_blocker(const VmConfig& config, const HostFacts& host)
   // state changes (docs/macos.md lists each rule and its source):
   // - directory sharing devices (virtiofs, Rosetta) are refused by the framework;
   // - console devices (consoleDevices) are refused ("Unsupported console device in
-  //   configuration"), but vmm never configures one: its console is a
-  //   VZVirtioConsoleDeviceSerialPortConfiguration in serialPorts, so it blocks nothing here;
+  //   configuration"): console ports make one, so they block save here; vmm's own console is
+  //   a VZVirtioConsoleDeviceSerialPortConfiguration in serialPorts, which blocks nothing;
   // - entropy (and audio, which vmm has not): tart leaves them out of suspendable VMs, but no
   //   header or documentation says the framework refuses them, so the plan does not promise
   //   either way.
@@ -343,6 +352,12 @@ std::optional<Error> save_blocker(const VmConfig& config, const HostFacts& host)
     return Error(Errc::unsupported,
                  "save/restore is not possible with the Rosetta directory share (tag \"" +
                      *config.rosetta_tag() + "\"): Virtualization.framework cannot save it");
+  }
+  if (!config.console_ports().empty()) {
+    return Error(Errc::unsupported,
+                 "save/restore is not possible with console ports (console_ports[0] \"" +
+                     config.console_ports().front().name +
+                     "\"): Virtualization.framework cannot save a console device");
   }
   return std::nullopt;
 }

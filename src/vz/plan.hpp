@@ -132,6 +132,10 @@ struct Plan {
   bool entropy = false;                     // VZVirtioEntropyDeviceConfiguration
   bool balloon = false;                     // VZVirtioTraditionalMemoryBalloonDeviceConfiguration
   SerialPlan serial;                        // VZVirtioConsoleDeviceSerialPortConfiguration
+  // One VZVirtioConsoleDeviceConfiguration in consoleDevices when not empty, with a
+  // VZVirtioConsolePortConfiguration per name at index 0, 1, ... over a
+  // VZFileHandleSerialPortAttachment on a socketpair (console_ports.hpp); macOS 13.
+  std::vector<std::string> console_ports;
   // Why this VM cannot be saved/restored on this host, if it cannot.
   std::optional<Error> save_blocker;
 };

@@ -393,7 +393,8 @@ TEST_F(CommandLineTest, NatNetworkIsUserModeWithTheMac) {
   auto builder = linux_builder();
   builder.nat_network(mac);
   const auto a = argv(builder);
-  EXPECT_EQ(values_of(a, "-netdev"), std::vector<std::string>{"user,id=net0"});
+  EXPECT_EQ(values_of(a, "-netdev"),
+            std::vector<std::string>{"user,id=net0,net=10.0.2.0/24,dhcpstart=10.0.2.15"});
   EXPECT_EQ(other_devices(a),
             std::vector<std::string>{"virtio-net-device,netdev=net0,mac=52:54:00:12:34:56"});
 }

@@ -267,6 +267,25 @@ void FakeEngine::connect_vsock(std::uint32_t port,
   });
 }
 
+void FakeEngine::set_memory_target(Size target, Done done) {
+  {
+    std::lock_guard lock(control_->mutex_);
+    control_->calls_.push_back("set_memory_target:" + std::to_string(target.as_bytes()));
+    memory_target_ = target;
+  }
+  control_->changed_.notify_all();
+  post([done = std::move(done)] { done({}); });
+}
+
+void FakeEngine::memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) {
+  Size target = config_.memory();
+  {
+    std::lock_guard lock(control_->mutex_);
+    target = memory_target_.value_or(target);
+  }
+  post([done = std::move(done), target] { done(MemoryBalloonInfo{target, target}); });
+}
+
 Result<Subscription> FakeEngine::listen_vsock(std::uint32_t port,
                                               std::function<void(FileDescriptor)> on_connection) {
   {

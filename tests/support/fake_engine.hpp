@@ -108,6 +108,10 @@ class FakeEngine final : public detail::Engine {
                      std::function<void(Result<FileDescriptor>)> done) override;
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection) override;
+  // Records "set_memory_target:<bytes>"; memory_balloon reports that target as both sizes.
+  bool memory_target_in_whole_mib() const override { return backend_name() != "qemu"; }
+  void set_memory_target(Size target, Done done) override;
+  void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) override;
 
   // What a successful save writes, so that tests can tell bundles apart.
   static constexpr const char* state_content = "fake machine state";
@@ -133,6 +137,7 @@ class FakeEngine final : public detail::Engine {
   std::string backend_name_;
   std::optional<bool> serial_port_;  // copied from the control at construction
   std::weak_ptr<detail::EngineListener> listener_;
+  std::optional<Size> memory_target_;  // under control_->mutex_
 
   std::shared_ptr<Worker> worker_ = std::make_shared<Worker>();
   std::thread thread_;

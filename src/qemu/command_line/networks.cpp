@@ -15,9 +15,16 @@ Result<void> add_networks(ArgvBuilder& argv, const VmConfig& config,
     const auto& network = config.networks()[i];
     const std::string id = fmt::format("net{}", i);
     std::optional<std::uint32_t> mtu;
-    if (std::holds_alternative<NatNetwork>(network.attachment)) {
-      // QEMU's user-mode (slirp) network: DHCP gives 10.0.2.15, the host is 10.0.2.2.
-      argv.add("-netdev", fmt::format("user,id={}", id));
+    if (const auto* nat = std::get_if<NatNetwork>(&network.attachment)) {
+      // QEMU's user-mode (slirp) network: DHCP gives nat_guest_address, the host is 10.0.2.2;
+      // each forward is a hostfwd rule (the guest address left empty: the DHCP one).
+      std::string netdev =
+          fmt::format("user,id={},net={},dhcpstart={}", id, nat_subnet, nat_guest_address);
+      for (const auto& forward : nat->forwards) {
+        netdev += fmt::format(",hostfwd={}:{}:{}-:{}", to_string(forward.protocol),
+                              forward.host_address, forward.host_port, forward.guest_port);
+      }
+      argv.add("-netdev", netdev);
     } else if (const auto* fd = std::get_if<FileHandleNetwork>(&network.attachment)) {
       if (i >= paths.network_fds.size() || paths.network_fds[i] < 0) {
         return make_error(Errc::invalid_config,
@@ -65,3 +72,17 @@ Result<void> add_networks(ArgvBuilder& argv, const VmConfig& config,
 }
 
 }  // namespace vmm::qemu::sections
+
+namespace vmm::qemu {
+
+std::vector<GuestAddress> qemu_guest_addresses(const VmConfig& config) {
+  std::vector<GuestAddress> addresses;
+  for (std::size_t i = 0; i < config.networks().size(); ++i) {
+    if (std::holds_alternative<NatNetwork>(config.networks()[i].attachment)) {
+      addresses.push_back(GuestAddress{i, std::string(nat_guest_address)});
+    }
+  }
+  return addresses;
+}
+
+}  // namespace vmm::qemu

@@ -44,6 +44,8 @@ Result<void> add_boot(ArgvBuilder& argv, const VmConfig& config, const QemuHostF
 // QMP, the serial console and the virtio console, over descriptors the engine holds (devices.cpp).
 void add_control_and_consoles(ArgvBuilder& argv, const QemuRuntimePaths& paths,
                               MachineType machine);
+// A virtserialport per console port on the consoles' virtio-serial bus (console_ports.cpp).
+void add_console_ports(ArgvBuilder& argv, const VmConfig& config, const QemuRuntimePaths& paths);
 // -blockdev and its device per disk (disks.cpp).
 Result<void> add_disks(ArgvBuilder& argv, const VmConfig& config, const QemuRuntimePaths& paths,
                        MachineType machine);

@@ -37,6 +37,8 @@ struct BuiltConfiguration {
   FileDescriptor console_read_end;
   FileDescriptor console_tee;
   std::vector<CfOwned> vmnet_networks;
+  // The host ends of the console ports, in port order (console_ports.hpp).
+  std::vector<FileDescriptor> console_ports;
 
   BuiltConfiguration() = default;
   BuiltConfiguration(BuiltConfiguration&&) = default;

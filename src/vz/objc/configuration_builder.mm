@@ -18,6 +18,7 @@
 #include "vz/requirements.hpp"
 #include "vz/sdk_capabilities.h"
 #include "vz/unix_datagram.hpp"
+#import "vz/objc/console_port_builder.h"
 #import "vz/objc/objc_support.h"
 #import "vz/objc/storage_builder.h"
 
@@ -374,6 +375,11 @@ Result<BuiltConfiguration> assemble(const Plan& plan) {
         [[VZVirtioConsoleDeviceSerialPortConfiguration alloc] init];
     port.attachment = *attachment;
     configuration.serialPorts = @[ port ];
+  }
+  if (!plan.console_ports.empty()) {
+    auto console_device = make_console_device(plan.console_ports, built.console_ports);
+    if (!console_device) return console_device.error();
+    configuration.consoleDevices = @[ *console_device ];
   }
 
   NSError* error = nil;

@@ -25,6 +25,7 @@
 #include "config/config_facts.hpp"
 #include "machine/engine.hpp"
 #include "vmm/logging.hpp"
+#include "vz/console_ports.hpp"
 #include "vz/console_reader.hpp"
 #include "vz/engine_link.hpp"
 #include "vz/isolation.hpp"
@@ -34,6 +35,7 @@
 #import "vz/objc/host_query.h"
 #import "vz/objc/objc_support.h"
 #import "vz/objc/vm_queue.h"
+#import "vz/objc/machine_devices.h"
 #import "vz/objc/vz_delegates.h"
 #include "vz/sdk_capabilities.h"
 #include "vz/vz_errors.hpp"
@@ -55,14 +57,6 @@ using MachineCall = void (^)(VZVirtualMachine* machine, Done finish);
 // A VM without the device here is the framework's inconsistency, not the caller's mistake.
 Error no_socket_device(const std::string& what) {
   return Error(Errc::backend, what + ": the virtual machine has no VZVirtioSocketDevice");
-}
-
-API_AVAILABLE(macos(13.0))
-VZVirtioSocketDevice* _Nullable socket_device(VZVirtualMachine* machine) {
-  for (VZSocketDevice* device in machine.socketDevices) {
-    if ([device isKindOfClass:[VZVirtioSocketDevice class]]) return (VZVirtioSocketDevice*)device;
-  }
-  return nil;
 }
 
 // Save and restore exist only on arm64 and from macOS 14: their calls live in functions with that
@@ -324,6 +318,20 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
               }];
         },
         [link, done](Error error) { link->deliver_fd(done, std::move(error)); });
+  }
+
+  Result<FileDescriptor> console_port(std::size_t index) override {  // the same every run
+    return dup_console_port(built_.console_ports, index);
+  }
+  bool memory_target_in_whole_mib() const override { return true; }
+  void set_memory_target(Size target, Done done) override {
+    set_balloon_target_on_queue(queue_, machine_, target.as_bytes(),
+                                link_->completion(std::move(done)));
+  }
+  void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) override {
+    auto info = std::make_shared<Result<MemoryBalloonInfo>>(Error(Errc::cancelled, "no answer"));
+    auto finish = [info, done](Result<void>) { done(std::move(*info)); };
+    read_balloon_on_queue(queue_, machine_, info, link_->completion(finish));
   }
 
   Result<Subscription> listen_vsock(std::uint32_t port,

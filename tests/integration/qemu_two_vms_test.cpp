@@ -1,0 +1,74 @@
+// Two VMs at once in one process: started, used and stopped together, with no crosstalk. Each
+// guest's agent (over its own console port) answers with its own kernel command line, and what
+// one guest prints reaches only its own VM's console callback.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "guest_fixture.hpp"
+#include "support/guest_agent.hpp"
+#include "support/wait.hpp"
+
+#if defined(__linux__)  // the QEMU backend runs on Linux only
+
+namespace vmm::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr auto kBoot = std::chrono::milliseconds(240s);
+
+TEST(QemuTwoVmsTest, TwoGuestsAtOnceKeepTheirPortsAndConsolesApart) {
+  const auto assets = find_guest_assets();
+  VMM_REQUIRE_GUEST(assets);
+  const std::array<std::string, 2> names = {"alpha", "bravo"};
+  std::array<GuestConsole, 2> consoles;
+  std::array<std::shared_ptr<VirtualMachine>, 2> vms;
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto config = guest_config(assets, "vmm.agent=1 vmm.name=" + names[i])
+                      .console_port(std::string(support::agent_port_name))
+                      .build();
+    ASSERT_TRUE(config) << config.error().to_string();
+    auto vm = VirtualMachine::create(*config, guest_create_options(consoles[i]));
+    ASSERT_TRUE(vm) << vm.error().to_string();
+    vms[i] = *vm;
+  }
+  // Both start before either is used.
+  auto first = vms[0]->start();
+  auto second = vms[1]->start();
+  ASSERT_TRUE(support::await(std::move(first), kBoot));
+  ASSERT_TRUE(support::await(std::move(second), kBoot));
+
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto channel = vms[i]->console_port(support::agent_port_name);
+    ASSERT_TRUE(channel) << channel.error().to_string();
+    support::GuestAgent agent(std::move(*channel));
+    auto reply = agent.run("cat /proc/cmdline; echo console-of-" + names[i] + " >/dev/console",
+                           kBoot);
+    ASSERT_TRUE(reply) << reply.error().to_string();
+    EXPECT_EQ(reply->status, 0);
+    EXPECT_THAT(reply->output, HasSubstr("vmm.name=" + names[i]));
+    EXPECT_THAT(reply->output, Not(HasSubstr("vmm.name=" + names[1 - i])));
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(consoles[i].wait_for_line("console-of-" + names[i], 60s)) << names[i];
+  }
+  // Each line reached its own VM only.
+  EXPECT_EQ(consoles[0].count("console-of-" + names[1]), 0);
+  EXPECT_EQ(consoles[1].count("console-of-" + names[0]), 0);
+
+  auto stop_first = vms[0]->stop();
+  auto stop_second = vms[1]->stop();
+  EXPECT_TRUE(support::await(std::move(stop_first), kBoot));
+  EXPECT_TRUE(support::await(std::move(stop_second), kBoot));
+}
+
+}  // namespace
+}  // namespace vmm::testing
+
+#endif
