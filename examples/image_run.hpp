@@ -80,10 +80,21 @@ class ImageRun {
  public:
   ImageRun() = default;
   ImageRun(ImageRun&& other) noexcept : directory_(std::move(other.directory_)) { other.directory_.clear(); }
-  ImageRun& operator=(ImageRun&&) = delete;
-  ~ImageRun() {
+  ImageRun& operator=(ImageRun&& other) noexcept {
+    if (this != &other) {
+      remove();
+      directory_ = std::move(other.directory_);
+      other.directory_.clear();
+    }
+    return *this;
+  }
+  ~ImageRun() { remove(); }
+  ImageRun(const ImageRun&) = delete;
+  ImageRun& operator=(const ImageRun&) = delete;
+  void remove() noexcept {
     std::error_code ignored;
     if (!directory_.empty()) std::filesystem::remove_all(directory_, ignored);
+    directory_.clear();
   }
   std::filesystem::path directory_;
 };

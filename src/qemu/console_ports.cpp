@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "qemu/core.hpp"
+#include "runtime/posix.hpp"
 
 namespace vmm::qemu {
 
@@ -15,7 +16,7 @@ Result<FileDescriptor> Run::console_port(std::size_t index) const {
     return make_error(Errc::invalid_state, "console_port: this run has no such port");
   }
   FileDescriptor copy(::fcntl(console_ports_[index].get(), F_DUPFD_CLOEXEC, 0));
-  if (!copy) return make_error(Errc::io, fmt::format("console_port: dup: {}", errno_text()));
+  if (!copy) return Unexpected(detail::errno_error(Errc::io, "console_port: dup"));
   return copy;
 }
 

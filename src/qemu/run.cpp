@@ -112,7 +112,7 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
   // Console ports: after the networks, as the plan numbers them (command_line/console_ports.cpp).
   std::vector<std::array<FileDescriptor, 2>> port_pairs;
   for (std::size_t i = 0; i < spec.config.console_ports().size(); ++i) {
-    auto pair = stream_socketpair();
+    auto pair = detail::stream_socketpair();
     if (!pair) return std::move(pair).error();
     inherit.push_back((*pair)[1].get());
     port_pairs.push_back(std::move(*pair));

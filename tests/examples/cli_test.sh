@@ -93,7 +93,7 @@ expect 1 'vfkit arguments cannot express a bridged network' vmm-run --config "$t
 # Parsed but not run by this build: refused at start, never ignored.
 expect 1 'unsupported: --timesync' vmm-run "${boot[@]}" --timesync vsockPort=1234
 expect 1 'unsupported: --ignition' vmm-run "${boot[@]}" --ignition "$k"
-expect 1 'unsupported: --cloud-init' vmm-run "${boot[@]}" --cloud-init "$k"
+expect 1 'is not named user-data, meta-data or network-config' vmm-run "${boot[@]}" --cloud-init "$k"
 # --pidfile: vfkit writes the pid (no newline) before the machine starts.
 expect 1 '--pidfile: cannot write /no/such/dir/pid' vmm-run "${boot[@]}" --pidfile /no/such/dir/pid --accel tcg
 
