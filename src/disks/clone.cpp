@@ -39,23 +39,30 @@ Result<CloneMethod> clone(const std::filesystem::path& source,
 
 namespace detail {
 
+Result<ClonePair> open_clone_pair(const std::filesystem::path& source,
+                                  const std::filesystem::path& destination) {
+  using vmm::detail::errno_error;
+  using vmm::detail::quoted;
+  ClonePair files;
+  files.source = FileDescriptor(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!files.source) return errno_error(Errc::not_found, "open " + quoted(source));
+  files.destination = FileDescriptor(
+      ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!files.destination) return errno_error(Errc::io, "create " + quoted(destination));
+  return files;
+}
+
 Result<void> sparse_copy(const std::filesystem::path& source,
                          const std::filesystem::path& destination) {
   using vmm::detail::errno_error;
   using vmm::detail::quoted;
-  const int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return errno_error(Errc::not_found, "open " + quoted(source));
-  const int out = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0) {
-    auto error = errno_error(Errc::io, "create " + quoted(destination));
-    ::close(in);
-    return error;
-  }
+  auto files = open_clone_pair(source, destination);
+  if (!files) return std::move(files).error();
+  const int in = files->source.get();
+  const int out = files->destination.get();
   auto fail = [&](const std::string& what) -> Result<void> {
     auto error = errno_error(Errc::io, what);
-    ::close(in);
-    ::close(out);
-    ::unlink(destination.c_str());
+    ::unlink(destination.c_str());  // the descriptors close with `files`
     return error;
   };
   struct stat st {};
@@ -88,8 +95,6 @@ Result<void> sparse_copy(const std::filesystem::path& source,
   }
   // The length, with a trailing hole.
   if (::ftruncate(out, size) != 0 || ::fsync(out) != 0) return fail("finish " + quoted(destination));
-  ::close(in);
-  ::close(out);
   return {};
 }
 

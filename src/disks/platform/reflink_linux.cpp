@@ -15,18 +15,11 @@ Result<std::optional<CloneMethod>> platform_clone(const std::filesystem::path& s
                                                   const std::filesystem::path& destination) {
   using vmm::detail::errno_error;
   using vmm::detail::quoted;
-  const int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return errno_error(Errc::not_found, "open " + quoted(source));
-  const int out = ::open(destination.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (out < 0) {
-    auto error = errno_error(Errc::io, "create " + quoted(destination));
-    ::close(in);
-    return error;
-  }
-  const int rc = ::ioctl(out, FICLONE, in);
+  auto files = open_clone_pair(source, destination);
+  if (!files) return std::move(files).error();
+  const int rc = ::ioctl(files->destination.get(), FICLONE, files->source.get());
   const int saved = errno;
-  ::close(in);
-  ::close(out);
+  files->destination.reset();
   if (rc == 0) return std::optional<CloneMethod>(CloneMethod::reflink);
   ::unlink(destination.c_str());
   // Not supported here (other filesystem, across mounts, no reflink): the caller copies.
