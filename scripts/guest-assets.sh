@@ -3,6 +3,9 @@
 #
 # Usage: scripts/guest-assets.sh [OUTDIR]
 #   OUTDIR defaults to $VMM_GUEST_DIR, else <repo>/build/guest.
+#   VMM_GUEST_ARCH=arm64 builds the same guest for arm64 (qemu-system-aarch64's virt machine; under
+#   TCG on an x86_64 host): Debian's arm64 kernel and busybox, fetched with a private apt state
+#   in OUTDIR/apt, so the host's dpkg architectures and apt lists are left as they are.
 # Produces OUTDIR/vmlinuz and OUTDIR/initrd.img (gzip'd cpio newc) and prints
 # their paths as the last two lines of stdout (everything else goes to stderr).
 #
@@ -19,7 +22,15 @@ script_path=$script_dir/$(basename "${BASH_SOURCE[0]}")
 init_src=$script_dir/guest-init.sh
 out_dir=${1:-${VMM_GUEST_DIR:-$repo_dir/build/guest}}
 
-kernel_meta=linux-image-cloud-amd64
+guest_arch=${VMM_GUEST_ARCH:-amd64}
+case $guest_arch in
+amd64 | arm64) ;;
+*)
+	echo "guest-assets: VMM_GUEST_ARCH must be amd64 or arm64, not $guest_arch" >&2
+	exit 2
+	;;
+esac
+kernel_meta=linux-image-cloud-$guest_arch
 tool_pkgs=(busybox-static cpio gzip)
 
 # Kernel modules, in load (dependency) order. Missing or builtin ones are
@@ -58,6 +69,21 @@ apt_update_once() {
 	fi
 }
 
+# The guest's own packages (kernel, and busybox for a foreign guest) are asked of apt through
+# these: the host's apt for an amd64 guest, a private arm64-only apt state otherwise
+# (foreign_apt_opts, set once OUTDIR is known). Updating the private lists needs no root.
+foreign_apt_opts=()
+guest_apt_cache() { apt-cache "${foreign_apt_opts[@]}" "$@"; }
+guest_apt_update_once() {
+	if ((${#foreign_apt_opts[@]} == 0)); then
+		apt_update_once
+	elif ((apt_updated == 0)); then
+		log "apt-get update ($guest_arch lists, private to $out_dir/apt)"
+		apt-get "${foreign_apt_opts[@]}" update -qq >&2
+		apt_updated=1
+	fi
+}
+
 # True if apt knows an installable version of every package given.
 apt_knows() {
 	local p cand
@@ -86,10 +112,10 @@ ensure_tools() {
 # Prints "<package> <version>" of the real kernel package behind the meta one.
 resolve_kernel() {
 	local pkg ver
-	pkg=$(apt-cache depends "$kernel_meta" 2>/dev/null |
+	pkg=$(guest_apt_cache depends "$kernel_meta" 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ {print $2; exit}')
 	[[ -n $pkg ]] || return 1
-	ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	ver=$(guest_apt_cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
 	[[ -n $ver && $ver != "(none)" ]] || return 1
 	printf '%s %s\n' "$pkg" "$ver"
 }
@@ -102,6 +128,12 @@ cache_dir=$out_dir/cache
 vmlinuz=$out_dir/vmlinuz
 initrd=$out_dir/initrd.img
 stamp=$out_dir/.stamp
+if [[ $guest_arch != amd64 ]]; then
+	mkdir -p "$out_dir/apt/lists/partial" "$out_dir/apt/cache/archives/partial"
+	foreign_apt_opts=(-o "APT::Architecture=$guest_arch" -o "APT::Architectures::=$guest_arch"
+		-o "Dir::State::Lists=$out_dir/apt/lists" -o "Dir::Cache=$out_dir/apt/cache")
+	[[ $(id -u) -eq 0 ]] && foreign_apt_opts+=(-o APT::Sandbox::User=root)
+fi
 
 # Serialise concurrent runs on the same OUTDIR (tests may start in parallel).
 if command -v flock >/dev/null 2>&1; then
@@ -109,7 +141,7 @@ if command -v flock >/dev/null 2>&1; then
 	flock 9
 fi
 
-hashes="init=$(sha "$init_src")
+hashes="arch=$guest_arch init=$(sha "$init_src")
 script=$(sha "$script_path")"
 
 # Fast path without asking apt (apt-cache takes ~0.5 s a call when its
@@ -126,7 +158,7 @@ fi
 # --- which kernel? ----------------------------------------------------------
 kernel_deb=
 if ! kernel=$(resolve_kernel); then
-	apt_update_once
+	guest_apt_update_once
 	if ! kernel=$(resolve_kernel); then
 		# Offline and no apt lists: fall back to a cached package if any.
 		kernel_deb=$(find "$cache_dir" -maxdepth 1 -name 'linux-image-*.deb' | sort -V | tail -n 1)
@@ -151,9 +183,20 @@ fi
 ensure_tools
 busybox=$(dpkg -L busybox-static | grep -E '/bin/busybox$' | head -n 1)
 [[ -x $busybox ]] || die "busybox-static installed but no busybox binary found"
+# The applet list comes from the host's busybox (the same Debian version), which can run here.
+busybox_applets=$busybox
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmm-guest.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
+if [[ $guest_arch != amd64 ]]; then
+	log "downloading busybox-static ($guest_arch)"
+	mkdir "$tmp/bb"
+	(cd "$tmp/bb" && apt-get download -qq "${foreign_apt_opts[@]}" busybox-static >&2)
+	dpkg -x "$tmp"/bb/busybox-static_*.deb "$tmp/bb/root"
+	busybox=$tmp/bb/root/bin/busybox
+	[[ -f $busybox ]] || die "no bin/busybox in the $guest_arch busybox-static package"
+fi
 
 # --- kernel package (cached) --------------------------------------------------
 if [[ -z $kernel_deb ]]; then
@@ -166,7 +209,7 @@ if [[ -z $kernel_deb ]]; then
 	dl_opts=()
 	# As root apt drops to the _apt user, which cannot write our temp dir.
 	[[ $(id -u) -eq 0 ]] && dl_opts=(-o APT::Sandbox::User=root)
-	(cd "$tmp/dl" && apt-get download -qq "${dl_opts[@]}" "$kernel_pkg=$kernel_ver" >&2)
+	(cd "$tmp/dl" && apt-get download -qq "${dl_opts[@]}" "${foreign_apt_opts[@]}" "$kernel_pkg=$kernel_ver" >&2)
 	# Keep only the current kernel in the cache.
 	find "$cache_dir" -maxdepth 1 -name 'linux-image-*.deb' -delete
 	mv "$tmp"/dl/*.deb "$cache_dir/"
@@ -190,7 +233,7 @@ cp "$busybox" "$root/bin/busybox"
 while read -r applet; do
 	[[ $applet == */busybox || -e $root/$applet ]] && continue
 	ln -s /bin/busybox "$root/$applet"
-done < <("$busybox" --list-full)
+done < <("$busybox_applets" --list-full)
 [[ -e $root/bin/sh ]] || ln -s busybox "$root/bin/sh"
 
 install -m 0755 "$init_src" "$root/init"

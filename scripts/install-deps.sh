@@ -16,6 +16,8 @@ packages+=(libclang-rt-14-dev)
 # Images and disks: downloads, seed ISOs, digests; a test HTTP server; a reflink filesystem
 # (XFS) for the clone tests.
 packages+=(libcurl4-openssl-dev libarchive-dev libssl-dev libcpp-httplib-dev xfsprogs)
+# qemu-system-aarch64: the arm64 guest test (emulated under TCG) and arm64 hosts.
+packages+=(qemu-system-arm)
 
 echo "== packages ==" >&2
 missing=()

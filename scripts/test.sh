@@ -25,6 +25,10 @@ done
 export VMM_GUEST_DIR=${VMM_GUEST_DIR:-$repo/build/guest}
 echo "== test guest ($VMM_GUEST_DIR; about 10 s the first time, then reused) ==" >&2
 "$repo/scripts/guest-assets.sh" "$VMM_GUEST_DIR" >/dev/null
+# The arm64 guest (Debian's arm64 kernel and busybox) that one integration test emulates.
+export VMM_GUEST_ARM64_DIR=${VMM_GUEST_ARM64_DIR:-$repo/build/guest-arm64}
+echo "== arm64 test guest ($VMM_GUEST_ARM64_DIR; about 1 minute the first time) ==" >&2
+VMM_GUEST_ARCH=arm64 "$repo/scripts/guest-assets.sh" "$VMM_GUEST_ARM64_DIR" >/dev/null
 
 build=${BUILD_DIR:-$repo/build/$variant}
 # CI must fail on a missing package rather than download it.
@@ -32,7 +36,8 @@ fetch=ON
 [ "${CI:-}" = "true" ] && fetch=OFF
 echo "== build ($build; about 5-10 minutes the first time on 2 cores) ==" >&2
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DVMM_FETCH_DEPS=$fetch -DVMM_GUEST_DIR="$VMM_GUEST_DIR" "${cmake_args[@]}" >/dev/null
+  -DVMM_FETCH_DEPS=$fetch -DVMM_GUEST_DIR="$VMM_GUEST_DIR" \
+  -DVMM_GUEST_ARM64_DIR="$VMM_GUEST_ARM64_DIR" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 # Sanitizer findings must fail the run, and leaks are findings.

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string_view>
+
+#include "vmm/arch.hpp"
 
 namespace vmm {
 
@@ -20,6 +23,11 @@ struct QemuOptions {
   std::filesystem::path binary;     // empty: qemu-system-<host arch> found on PATH
   Acceleration acceleration = Acceleration::automatic;
   std::filesystem::path virtiofsd;  // empty: /usr/lib/qemu/virtiofsd or virtiofsd on PATH
+  // The guest's architecture; empty: the host's. Another architecture (an arm64 guest on an
+  // x86_64 host, or the reverse) is emulated: TCG only, many times slower than the host's own;
+  // `Acceleration::kvm` with it is `unsupported`. `binary` then defaults to
+  // qemu-system-<guest arch> (Debian: qemu-system-arm for aarch64).
+  std::optional<Arch> guest_arch;
 };
 
 }  // namespace vmm

@@ -169,30 +169,51 @@ Result<std::filesystem::path> find_executable(const std::filesystem::path& confi
                                                  name, package));
 }
 
+Result<GuestTarget> choose_guest_target(const QemuOptions& options, HostArch host) {
+  const HostArch guest = options.guest_arch.value_or(host);
+  if (guest == host) return GuestTarget{guest, false};
+  if (options.acceleration == Acceleration::kvm || options.acceleration == Acceleration::hvf) {
+    return make_error(Errc::unsupported,
+                      fmt::format("QemuOptions::guest_arch: an {} guest on this {} host is "
+                                  "emulated (TCG); acceleration {} cannot run it",
+                                  to_string(guest), to_string(host),
+                                  to_string(options.acceleration)));
+  }
+  return GuestTarget{guest, true};
+}
+
 Result<QemuHostFacts> probe_host(const QemuOptions& options) {
   const char* path_env = std::getenv("PATH");
   const std::string_view path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
   struct utsname host {};
   ::uname(&host);
-  auto arch = host_arch_from_machine(host.machine);
-  if (!arch) return std::move(arch).error();
-  const QemuTarget& target = qemu_target(*arch);
+  auto host_arch = host_arch_from_machine(host.machine);
+  if (!host_arch) return std::move(host_arch).error();
+  auto guest = choose_guest_target(options, *host_arch);
+  if (!guest) return std::move(guest).error();
+  const HostArch arch = guest->arch;  // the guest's: binary, machine, firmware
+  const QemuTarget& target = qemu_target(arch);
   auto binary = find_executable(options.binary, target.binary, path, target.package);
   if (!binary) return std::move(binary).error();
 
   QemuHostFacts facts;
-  facts.arch = *arch;
+  facts.arch = arch;
   facts.binary = *binary;
   const auto cpuinfo = read_text("/proc/cpuinfo");
   const int kvm = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
   const bool kvm_opens = kvm >= 0;
   if (kvm >= 0) ::close(kvm);
-  auto acceleration = resolve_acceleration(options.acceleration, kvm_opens, cpuinfo, *arch);
-  if (!acceleration) return std::move(acceleration).error();
-  facts.acceleration = *acceleration;
-  facts.tsc_khz = cpuinfo_tsc_khz(cpuinfo);
-  facts.kvm_nested = nested_enabled("/sys/module/kvm_intel/parameters/nested") ||
-                     nested_enabled("/sys/module/kvm_amd/parameters/nested");
+  if (guest->emulated) {
+    // The host's CPU facts (KVM, nesting, the TSC rate) say nothing about an emulated guest.
+    facts.acceleration = Acceleration::tcg;
+  } else {
+    auto acceleration = resolve_acceleration(options.acceleration, kvm_opens, cpuinfo, arch);
+    if (!acceleration) return std::move(acceleration).error();
+    facts.acceleration = *acceleration;
+    facts.tsc_khz = cpuinfo_tsc_khz(cpuinfo);
+    facts.kvm_nested = nested_enabled("/sys/module/kvm_intel/parameters/nested") ||
+                       nested_enabled("/sys/module/kvm_amd/parameters/nested");
+  }
 
   std::error_code ec;
   facts.vhost_vsock = std::filesystem::exists("/dev/vhost-vsock", ec);

@@ -15,8 +15,8 @@
 
 namespace vmm::qemu {
 
-// The architectures the QEMU backend runs guests of: the host's own (no cross-architecture
-// emulation is offered; TCG is for hosts without KVM, not for foreign guests).
+// The architectures the QEMU backend runs guests of: the host's own, or another one emulated
+// under TCG when QemuOptions::guest_arch asks for it (probe_host decides).
 // The names and parsing are vmm/arch.hpp's (src/runtime/arch.cpp).
 using HostArch = vmm::Arch;
 
@@ -68,6 +68,15 @@ Result<Acceleration> resolve_acceleration(Acceleration requested, bool kvm_opens
 Result<std::filesystem::path> find_executable(const std::filesystem::path& configured,
                                               std::string_view name, std::string_view path_env,
                                               std::string_view package);
+
+// The guest architecture and acceleration for `options` on a host of architecture `host`:
+// the host's own unless guest_arch names another; a foreign guest runs under TCG only
+// (automatic becomes tcg, kvm is `unsupported` naming QemuOptions::guest_arch).
+struct GuestTarget {
+  HostArch arch = HostArch::x86_64;
+  bool emulated = false;  // foreign to the host: TCG, no host CPU facts apply
+};
+Result<GuestTarget> choose_guest_target(const QemuOptions& options, HostArch host);
 
 // Reads uname, /proc/cpuinfo, /dev/kvm, /dev/vhost-vsock, PATH and the firmware directory.
 Result<QemuHostFacts> probe_host(const QemuOptions& options);

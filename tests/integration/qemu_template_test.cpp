@@ -1,10 +1,13 @@
 // Templates and clones against real QEMU: a template VM with file-backed RAM is saved once (for
 // the suite), then clones map its RAM file copy-on-write and continue its guest.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
@@ -153,6 +156,55 @@ TEST_F(QemuTemplateTest, ClonesContinueTheCounterIndependentlyAndNeverWriteTheTe
   ASSERT_EQ(::stat(ram.c_str(), &after), 0);
   EXPECT_EQ(after.st_size, before.st_size);
   EXPECT_EQ(after.st_blocks, before.st_blocks) << "a clone punched holes into the RAM file";
+}
+
+// Clones in other processes at once: two vmm_clone_process children and one clone here run
+// from the same template together; each continues the template's guest, and the RAM file is
+// untouched.
+TEST_F(QemuTemplateTest, ClonesInSeveralProcessesRunFromOneTemplateAtOnce) {
+  const auto ram = bundle_ / "memory.ram";
+  auto digest_before = detail::digest_file(ram);
+  ASSERT_TRUE(digest_before) << digest_before.error().to_string();
+  const long saved_at = the_template->saved_at;
+  const std::string command = fmt::format("'{}' '{}' {} 2>&1", VMM_CLONE_PROCESS_PATH,
+                                          bundle_.string(), saved_at);
+  std::vector<FILE*> children;
+  for (int i = 0; i < 2; ++i) {
+    FILE* child = ::popen(command.c_str(), "r");
+    ASSERT_NE(child, nullptr) << "popen " << command;
+    children.push_back(child);
+  }
+  GuestConsole console;
+  auto clone = restore_clone(console);
+  ASSERT_NE(clone, nullptr);
+  ASSERT_TRUE(clone->resume().get());
+  ASSERT_TRUE(console.wait_counter_above(saved_at + 3, kEvent)) << "the in-process clone";
+
+  std::vector<std::string> pids;
+  for (FILE* child : children) {
+    std::string output;
+    std::array<char, 256> chunk{};
+    while (std::fgets(chunk.data(), static_cast<int>(chunk.size()), child) != nullptr) {
+      output += chunk.data();
+    }
+    const int status = ::pclose(child);
+    EXPECT_EQ(status, 0) << output;
+    long first = -1, last = -1, pid = -1;
+    ASSERT_EQ(std::sscanf(output.c_str(), "CLONE %ld %ld %ld", &first, &last, &pid), 3) << output;
+    EXPECT_GT(first, saved_at) << "a clone process went back in time: " << output;
+    EXPECT_GT(last, saved_at + 3) << output;
+    EXPECT_GT(pid, 0) << output;
+    pids.push_back(std::to_string(pid));
+  }
+  ASSERT_EQ(pids.size(), 2U);
+  EXPECT_NE(pids[0], pids[1]) << "the two processes ran one QEMU";
+  // The in-process clone ran alongside all the time.
+  EXPECT_TRUE(console.wait_counter_above(console.last_counter(), kEvent).has_value());
+  ASSERT_TRUE(clone->stop().get());
+
+  auto digest_after = detail::digest_file(ram);
+  ASSERT_TRUE(digest_after) << digest_after.error().to_string();
+  EXPECT_EQ(*digest_after, *digest_before) << "a clone wrote the template's RAM file";
 }
 
 TEST_F(QemuTemplateTest, AClonesSavesAsAFullBundleThatRestores) {

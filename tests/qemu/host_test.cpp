@@ -82,5 +82,45 @@ TEST(FindExecutable, MissingNamesThePackage) {
   EXPECT_EQ(configured.error().code(), Errc::not_found);
 }
 
+
+TEST(GuestTarget, TheHostsOwnArchitectureUnlessAnotherIsAsked) {
+  QemuOptions options;
+  auto same = choose_guest_target(options, HostArch::x86_64);
+  ASSERT_TRUE(same.has_value());
+  EXPECT_EQ(same->arch, HostArch::x86_64);
+  EXPECT_FALSE(same->emulated);
+
+  options.guest_arch = Arch::x86_64;  // naming the host's own changes nothing
+  options.acceleration = Acceleration::kvm;
+  auto named = choose_guest_target(options, HostArch::x86_64);
+  ASSERT_TRUE(named.has_value());
+  EXPECT_FALSE(named->emulated);
+}
+
+TEST(GuestTarget, AForeignGuestIsEmulatedAndRefusesHardwareAcceleration) {
+  QemuOptions options;
+  options.guest_arch = Arch::aarch64;
+  for (auto acceleration : {Acceleration::automatic, Acceleration::tcg}) {
+    options.acceleration = acceleration;
+    auto target = choose_guest_target(options, HostArch::x86_64);
+    ASSERT_TRUE(target.has_value()) << to_string(acceleration);
+    EXPECT_EQ(target->arch, HostArch::aarch64);
+    EXPECT_TRUE(target->emulated);
+  }
+  options.acceleration = Acceleration::kvm;
+  auto refused = choose_guest_target(options, HostArch::x86_64);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Errc::unsupported);
+  EXPECT_NE(refused.error().message().find("guest_arch"), std::string::npos);
+  EXPECT_NE(refused.error().message().find("aarch64"), std::string::npos);
+
+  options.guest_arch = Arch::x86_64;  // and the other way round, on an arm64 host
+  options.acceleration = Acceleration::automatic;
+  auto reverse = choose_guest_target(options, HostArch::aarch64);
+  ASSERT_TRUE(reverse.has_value());
+  EXPECT_EQ(reverse->arch, HostArch::x86_64);
+  EXPECT_TRUE(reverse->emulated);
+}
+
 }  // namespace
 }  // namespace vmm::qemu
