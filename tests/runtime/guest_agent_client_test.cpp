@@ -138,8 +138,10 @@ TEST(GuestAgentClient, AClosedChannelIsAnIoError) {
 }
 
 TEST(GuestAgentClient, ANonReplyToTheCommandIsAnIoError) {
-  auto [host, guest] = channel();
-  std::thread agent([&guest] {
+  // Not a structured binding: clang 14 cannot capture one.
+  Channel ends = channel();
+  FileDescriptor& host = ends.host;
+  std::thread agent([&guest = ends.guest] {
     char buffer[512];
     std::string seen;
     // Answer the sync properly, then garbage instead of the set-time reply.
