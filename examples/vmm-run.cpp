@@ -13,6 +13,7 @@
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vfkit.hpp>
 #include <vmm/vfkit_server.hpp>
+#include <vmm/vfkit_timesync.hpp>
 #include <vmm/vfkit_vsock.hpp>
 #include <vmm/version.hpp>
 #include <vmm/vmm.hpp>
@@ -105,7 +106,8 @@ void print_usage(std::FILE* to) {
              "     virtio-serial,logFilePath=F|stdio  virtio-vsock[,port=N,socketURL=F,listen|connect]\n"
              "  --restful-uri tcp://HOST:PORT|unix:///PATH|none://  --pidfile F  --log-level debug|info|error\n"
              "  --cloud-init F,...   (user-data, meta-data, network-config: a NoCloud seed, attached read-only)\n"
-             "  --timesync vsockPort=N  --ignition F   (parsed; refused at start by this build)\n"
+             "  --timesync vsockPort=N  set the guest clock through qemu-ga on that vsock port after each resume\n"
+             "  --ignition F         (parsed; refused at start by this build)\n"
              "vmm flags:\n"
              "  --config FILE        the machine as vmm JSON instead of vfkit's machine flags\n"
              "  --backend auto|qemu|vz  --accel auto|kvm|tcg  (defaults: auto)\n"
@@ -158,8 +160,6 @@ vmm::Result<void> apply_extra(const std::string& flag, const std::string& value,
 
 // What this build parses but cannot run yet: refused before anything starts, never ignored.
 std::optional<std::string> not_runnable(const vmm::vfkit::Settings& s) {
-  if (s.timesync_vsock_port)
-    return "--timesync: setting the guest clock through the guest agent is not in this build";
   if (s.ignition) return "--ignition: serving an ignition file over vsock is not in this build";
   return std::nullopt;
 }
@@ -380,6 +380,10 @@ int main(int argc, char** argv) {
     if (change.to == vmm::VmState::error || (change.to == vmm::VmState::stopped && has_run))
       wakeup.notify(fmt::format("the VM is {}", change.to));
   });
+  // --timesync: the guest clock after each resume (vmm/vfkit_timesync.hpp); before the REST
+  // server, which can resume the VM, and gone before the VM.
+  std::unique_ptr<vmm::vfkit::TimeSync> timesync;
+  if (settings.timesync_vsock_port) timesync = vmm::vfkit::TimeSync::start(*vm, *settings.timesync_vsock_port);
   std::unique_ptr<vmm::vfkit::RestServer> rest;
   if (settings.rest.scheme != vmm::vfkit::RestEndpoint::Scheme::none) {
     auto server = vmm::vfkit::RestServer::start(settings.rest, vm);
@@ -437,5 +441,6 @@ int main(int argc, char** argv) {
   shut_down(*vm);
   bridges.clear();
   rest.reset();  // the API goes with the VM
+  timesync.reset();
   return exposure_failed || vm->state() == vmm::VmState::error ? 1 : 0;
 }

@@ -32,6 +32,11 @@ amd64 | arm64) ;;
 esac
 kernel_meta=linux-image-cloud-$guest_arch
 tool_pkgs=(busybox-static cpio gzip)
+# The QEMU guest agent (qemu-ga) goes into the initramfs with the host's copies of the shared
+# libraries it links (found with ldd on the unpacked binary; the host is Debian 12 like the
+# guest's userland needs). Its package is unpacked with dpkg -x, like the kernel.
+qga_pkg=qemu-guest-agent
+tool_pkgs+=(libglib2.0-0 libnuma1 libudev1 liburing2)
 
 # Kernel modules, in load (dependency) order. Missing or builtin ones are
 # skipped at build time; the order is written to /etc/modules for the init.
@@ -170,7 +175,15 @@ fi
 kernel_pkg=${kernel%% *}
 kernel_ver=${kernel#* }
 
+qga_ver=$(apt-cache policy "$qga_pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
+if [[ -z $qga_ver || $qga_ver == "(none)" ]]; then
+	qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" | sort -V | tail -n 1)
+	[[ -n $qga_deb ]] || die "cannot resolve $qga_pkg with apt-cache"
+	qga_ver=$(dpkg-deb -f "$qga_deb" Version)
+fi
+
 want_stamp="kernel=$kernel_pkg $kernel_ver
+qga=$qga_ver
 $hashes"
 
 if [[ -f $vmlinuz && -f $initrd && -f $stamp && $(<"$stamp") == "$want_stamp" ]]; then
@@ -225,6 +238,22 @@ kver=${kernel_image##*/vmlinuz-}
 moddir=$tmp/kernel/lib/modules/$kver
 [[ -d $moddir/kernel ]] || die "no lib/modules/$kver/kernel in $kernel_deb"
 
+# --- guest agent package (cached) --------------------------------------------
+qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_${qga_ver//:/%3a}_*.deb" | head -n 1)
+if [[ -z $qga_deb ]]; then
+	log "downloading $qga_pkg $qga_ver"
+	mkdir -p "$tmp/dl-qga"
+	dl_opts=()
+	[[ $(id -u) -eq 0 ]] && dl_opts=(-o APT::Sandbox::User=root)
+	(cd "$tmp/dl-qga" && apt-get download -qq "${dl_opts[@]}" "$qga_pkg=$qga_ver" >&2)
+	find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" -delete
+	mv "$tmp"/dl-qga/*.deb "$cache_dir/"
+	qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" | head -n 1)
+fi
+[[ -f $qga_deb ]] || die "$qga_pkg package not found after download"
+dpkg -x "$qga_deb" "$tmp/qga"
+[[ -x $tmp/qga/usr/sbin/qemu-ga ]] || die "no usr/sbin/qemu-ga in $qga_deb"
+
 # --- initramfs tree -----------------------------------------------------------
 root=$tmp/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,var/log,etc/acpi/PWRF,lib/modules}
@@ -237,6 +266,17 @@ done < <("$busybox_applets" --list-full)
 [[ -e $root/bin/sh ]] || ln -s busybox "$root/bin/sh"
 
 install -m 0755 "$init_src" "$root/init"
+
+# qemu-ga and every shared library it needs (ldd lists the loader too), at the paths the
+# loader looks for them. guest-init.sh starts it on the org.qemu.guest_agent.0 port.
+install -m 0755 "$tmp/qga/usr/sbin/qemu-ga" "$root/usr/sbin/qemu-ga"
+qga_libs=$(ldd "$tmp/qga/usr/sbin/qemu-ga" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+[[ -n $qga_libs ]] || die "ldd found no libraries for qemu-ga"
+for lib in $qga_libs; do
+	[[ -f $lib ]] || die "qemu-ga needs $lib, which is not on this host"
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
 
 # busybox acpid maps the power button (evdev KEY_POWER or /proc/acpi/event
 # "button/power PWRF") to the action PWRF/00000080 under its config dir.
@@ -304,5 +344,5 @@ mv -f "$tmp/vmlinuz" "$vmlinuz"
 mv -f "$tmp/initrd.img" "$initrd"
 printf '%s\n' "$want_stamp" >"$stamp"
 
-log "built guest: kernel $kver ($kernel_pkg $kernel_ver), $(wc -l <"$root/etc/modules") modules, initrd $(du -k "$initrd" | cut -f1) KiB"
+log "built guest: kernel $kver ($kernel_pkg $kernel_ver), qemu-ga $qga_ver, $(wc -l <"$root/etc/modules") modules, initrd $(du -k "$initrd" | cut -f1) KiB"
 printf '%s\n%s\n' "$vmlinuz" "$initrd"

@@ -20,6 +20,7 @@
 #   vmm.echo_input=1         answer each line read from the console with VMM-INPUT <line>
 #   vmm.cidata=1             mount the first ISO 9660 disk (a NoCloud seed) and print user-data
 #   vmm.agent=1              wait (up to 10 s) for the vmm.agent console port before READY
+# qemu-ga runs on /dev/virtio-ports/org.qemu.guest_agent.0 when the VM has that console port.
 # Command agent (a test fixture): when the VM has a console port named vmm.agent,
 # the guest reads requests "<token> <command>" (one line each) from
 # /dev/virtio-ports/vmm.agent, runs each with `sh -c` (stdin /dev/null, stderr
@@ -141,6 +142,29 @@ agent() {
 }
 if [ -e /dev/virtio-ports/vmm.agent ]; then
 	agent <>/dev/virtio-ports/vmm.agent >&0 2>&1 &
+fi
+# The QEMU guest agent (Debian's qemu-ga, in the initramfs) on its usual port, when the VM
+# has it: the host sets the guest clock through it (guest-set-time, which runs
+# /sbin/hwclock -w, busybox's). In the background, not as a daemon; it logs to
+# /var/log/qemu-ga.log. A port's name arrives from the device after the port itself: while
+# a port has none yet, look again (up to 1 s; a VM without ports does not wait).
+ports_unnamed() {
+	for port in /sys/class/virtio-ports/*; do
+		[ -e "$port" ] || continue
+		[ -n "$(cat "$port/name" 2>/dev/null)" ] || return 0
+	done
+	return 1
+}
+n=0
+while [ ! -e /dev/virtio-ports/org.qemu.guest_agent.0 ] && ports_unnamed && [ "$n" -lt 10 ]; do
+	usleep 100000
+	link_ports
+	n=$((n + 1))
+done
+if [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ] && [ -x /usr/sbin/qemu-ga ]; then
+	mkdir -p /run /var/run
+	qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /run \
+		-l /var/log/qemu-ga.log </dev/null >/dev/null 2>&1 &
 fi
 if [ -r /sys/class/net/eth0/address ]; then
 	echo "VMM-NET eth0 $(cat /sys/class/net/eth0/address)"

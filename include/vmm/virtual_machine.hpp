@@ -221,6 +221,19 @@ class VirtualMachine {
   void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done);
   std::future<Result<MemoryBalloonInfo>> memory_balloon();
 
+  // The guest's clock (README "Guest clock"): sets it to the host's current time through the
+  // QEMU guest agent (qemu-ga's guest-sync-delimited, then guest-set-time) on the console port
+  // named "org.qemu.guest_agent.0" (VmConfigBuilder::console_port), on which the guest must run
+  // qemu-ga. invalid_config at once when the config has no such port, invalid_state when the VM
+  // is not running. Otherwise it completes on the callback thread: success once the agent set
+  // the clock; `timeout` when the agent did not answer within 10 s per reply (not running?);
+  // `backend` naming the agent's error; `io` when the channel failed.
+  // With that port in the config, vmm also does this on its own every time a restored VM is
+  // resumed (the guest's clock stood still while the snapshot sat on disk); the resume does not
+  // wait for it, and a failure is logged (warning), not reported.
+  void sync_guest_time(Completion done);
+  std::future<Result<void>> sync_guest_time();
+
  private:
   struct Impl;  // src/machine/virtual_machine_impl.hpp
   friend struct detail::VirtualMachineAccess;

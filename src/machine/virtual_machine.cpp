@@ -170,4 +170,11 @@ std::future<Result<MemoryBalloonInfo>> VirtualMachine::memory_balloon() {
   return std::move(future);
 }
 
+void VirtualMachine::sync_guest_time(Completion done) { impl_->sync_guest_time(std::move(done)); }
+std::future<Result<void>> VirtualMachine::sync_guest_time() {
+  auto [done, future] = promised<void>();
+  sync_guest_time(std::move(done));
+  return std::move(future);
+}
+
 }  // namespace vmm

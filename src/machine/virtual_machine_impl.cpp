@@ -139,6 +139,7 @@ void VirtualMachine::Impl::finish_locked(Result<void> result) {
   if (state_ == rule.during) {
     if (result) {
       transition_locked(rule.on_success, std::nullopt);
+      guest_clock_after_locked(operation.operation);
     } else {
       transition_locked(rule.on_failure, rule.on_failure == VmState::error
                                              ? std::optional<Error>(result.error())
@@ -350,6 +351,8 @@ void VirtualMachine::Impl::shut_down() {
     // Console lines and vsock connections still queued are not delivered any more.
     callbacks_->close();
   }
+  // Cancels a clock exchange with the guest (within ~100 ms) before the engine goes.
+  guest_clock_.stop();
   // A follow-up (a bundle commit) is plain file work: let it finish so that its caller learns
   // whether the bundle was replaced. None starts after closed_ (begin_follow_up).
   detail::join_or_detach(follow_up_thread_);

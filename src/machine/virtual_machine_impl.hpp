@@ -32,6 +32,7 @@
 
 #include "machine/callback_thread.hpp"
 #include "machine/engine.hpp"
+#include "machine/guest_clock.hpp"
 #include "machine/lifecycle_rules.hpp"
 #include "machine/state_observers.hpp"
 #include "vmm/virtual_machine.hpp"
@@ -86,6 +87,8 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   // balloon.cpp
   void set_memory_target(Size target, Completion done);
   void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done);
+  // guest_time.cpp
+  void sync_guest_time(Completion done);
 
   // Called once by ~VirtualMachine: destroys the engine, completes a pending operation with
   // `cancelled`, drains and ends the callback thread, removes an owned working directory.
@@ -136,6 +139,12 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   bool begin_follow_up(std::uint64_t id, FollowUp step);
   void follow_up_done(std::uint64_t id, Result<void> result);
 
+  // guest_time.cpp: opens the guest agent's console port of the current run (on the worker).
+  detail::GuestClock::OpenChannel guest_agent_channel();
+  // guest_time.cpp, under mutex_: after `operation` succeeded; a resume after a restore queues
+  // the automatic clock sync.
+  void guest_clock_after_locked(detail::Operation operation);
+
   // Under mutex_:
   void finish_locked(Result<void> result);
   void transition_locked(VmState to, std::optional<Error> reason);
@@ -161,6 +170,10 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   bool closed_ = false;
   // Started under mutex_ by begin_follow_up(), joined by shut_down() (see begin_follow_up).
   std::thread follow_up_thread_;
+  // The guest agent's clock worker (guest_clock.hpp), stopped by shut_down(); and whether the
+  // next successful resume continues a restore (under mutex_).
+  detail::GuestClock guest_clock_;
+  bool clock_after_resume_ = false;
 };
 
 namespace detail {

@@ -259,12 +259,45 @@ void FakeEngine::connect_vsock(std::uint32_t port,
     control_->calls_.push_back("connect_vsock:" + std::to_string(port));
   }
   control_->changed_.notify_all();
+  std::function<Result<FileDescriptor>(std::uint32_t)> source;
+  {
+    std::lock_guard lock(control_->mutex_);
+    source = control_->vsock_source_;
+  }
+  if (source) {
+    post([done = std::move(done), source = std::move(source), port] { done(source(port)); });
+    return;
+  }
   post([done = std::move(done)] {
     int fds[2];
     if (::pipe(fds) != 0) return done(make_error(Errc::io, "fake: pipe failed"));
     ::close(fds[1]);
     done(FileDescriptor(fds[0]));
   });
+}
+
+Result<FileDescriptor> FakeEngine::console_port(std::size_t index) {
+  std::function<Result<FileDescriptor>(std::size_t)> source;
+  {
+    std::lock_guard lock(control_->mutex_);
+    control_->calls_.push_back("console_port:" + std::to_string(index));
+    source = control_->console_port_source_;
+  }
+  control_->changed_.notify_all();
+  if (!source) return detail::Engine::console_port(index);
+  return source(index);
+}
+
+void FakeEngineControl::set_console_port_source(
+    std::function<Result<FileDescriptor>(std::size_t index)> source) {
+  std::lock_guard lock(mutex_);
+  console_port_source_ = std::move(source);
+}
+
+void FakeEngineControl::set_vsock_source(
+    std::function<Result<FileDescriptor>(std::uint32_t port)> source) {
+  std::lock_guard lock(mutex_);
+  vsock_source_ = std::move(source);
 }
 
 void FakeEngine::set_memory_target(Size target, Done done) {

@@ -44,6 +44,11 @@ class FakeEngineControl {
   // A guest connection to the host vsock `port`: handed (a pipe's read end) to the port's
   // listener on the engine thread, as a backend's acceptor does. False if nobody listens.
   bool emit_vsock_connection(std::uint32_t port);
+  // Where console_port(index) and connect_vsock(port) get their descriptors (e.g. one end of a
+  // socketpair whose other end a FakeGuestAgent serves). Unset: console_port is `unsupported`,
+  // and connect_vsock hands out a pipe's read end.
+  void set_console_port_source(std::function<Result<FileDescriptor>(std::size_t index)> source);
+  void set_vsock_source(std::function<Result<FileDescriptor>(std::uint32_t port)> source);
   // Waits until the engine thread has run everything posted so far (false on timeout or if
   // the engine is gone).
   bool drain();
@@ -75,6 +80,8 @@ class FakeEngineControl {
   std::string backend_name_ = "qemu";
   std::map<std::uint32_t, std::function<void(FileDescriptor)>> listeners_;
   std::optional<bool> serial_port_;
+  std::function<Result<FileDescriptor>(std::size_t)> console_port_source_;
+  std::function<Result<FileDescriptor>(std::uint32_t)> vsock_source_;
 };
 
 class FakeEngine final : public detail::Engine {
@@ -112,6 +119,8 @@ class FakeEngine final : public detail::Engine {
   bool memory_target_in_whole_mib() const override { return backend_name() != "qemu"; }
   void set_memory_target(Size target, Done done) override;
   void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) override;
+  // Records "console_port:<index>"; see FakeEngineControl::set_console_port_source.
+  Result<FileDescriptor> console_port(std::size_t index) override;
 
   // What a successful save writes, so that tests can tell bundles apart.
   static constexpr const char* state_content = "fake machine state";
