@@ -175,7 +175,12 @@ fi
 kernel_pkg=${kernel%% *}
 kernel_ver=${kernel#* }
 
-qga_ver=$(apt-cache policy "$qga_pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
+# qemu-ga's libraries are the host's (ldd), so only a guest of the host's architecture gets it.
+if [[ $guest_arch != amd64 ]]; then
+	qga_ver="none ($guest_arch guest)"
+else
+	qga_ver=$(apt-cache policy "$qga_pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
+fi
 if [[ -z $qga_ver || $qga_ver == "(none)" ]]; then
 	qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" | sort -V | tail -n 1)
 	[[ -n $qga_deb ]] || die "cannot resolve $qga_pkg with apt-cache"
@@ -239,20 +244,23 @@ moddir=$tmp/kernel/lib/modules/$kver
 [[ -d $moddir/kernel ]] || die "no lib/modules/$kver/kernel in $kernel_deb"
 
 # --- guest agent package (cached) --------------------------------------------
-qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_${qga_ver//:/%3a}_*.deb" | head -n 1)
-if [[ -z $qga_deb ]]; then
-	log "downloading $qga_pkg $qga_ver"
-	mkdir -p "$tmp/dl-qga"
-	dl_opts=()
-	[[ $(id -u) -eq 0 ]] && dl_opts=(-o APT::Sandbox::User=root)
-	(cd "$tmp/dl-qga" && apt-get download -qq "${dl_opts[@]}" "$qga_pkg=$qga_ver" >&2)
-	find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" -delete
-	mv "$tmp"/dl-qga/*.deb "$cache_dir/"
-	qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" | head -n 1)
+qga_deb=
+if [[ $guest_arch == amd64 ]]; then
+	qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_${qga_ver//:/%3a}_*.deb" | head -n 1)
+	if [[ -z $qga_deb ]]; then
+		log "downloading $qga_pkg $qga_ver"
+		mkdir -p "$tmp/dl-qga"
+		dl_opts=()
+		[[ $(id -u) -eq 0 ]] && dl_opts=(-o APT::Sandbox::User=root)
+		(cd "$tmp/dl-qga" && apt-get download -qq "${dl_opts[@]}" "$qga_pkg=$qga_ver" >&2)
+		find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" -delete
+		mv "$tmp"/dl-qga/*.deb "$cache_dir/"
+		qga_deb=$(find "$cache_dir" -maxdepth 1 -name "${qga_pkg}_*.deb" | head -n 1)
+	fi
+	[[ -f $qga_deb ]] || die "$qga_pkg package not found after download"
+	dpkg -x "$qga_deb" "$tmp/qga"
+	[[ -x $tmp/qga/usr/sbin/qemu-ga ]] || die "no usr/sbin/qemu-ga in $qga_deb"
 fi
-[[ -f $qga_deb ]] || die "$qga_pkg package not found after download"
-dpkg -x "$qga_deb" "$tmp/qga"
-[[ -x $tmp/qga/usr/sbin/qemu-ga ]] || die "no usr/sbin/qemu-ga in $qga_deb"
 
 # --- initramfs tree -----------------------------------------------------------
 root=$tmp/root
@@ -269,14 +277,16 @@ install -m 0755 "$init_src" "$root/init"
 
 # qemu-ga and every shared library it needs (ldd lists the loader too), at the paths the
 # loader looks for them. guest-init.sh starts it on the org.qemu.guest_agent.0 port.
-install -m 0755 "$tmp/qga/usr/sbin/qemu-ga" "$root/usr/sbin/qemu-ga"
-qga_libs=$(ldd "$tmp/qga/usr/sbin/qemu-ga" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
-[[ -n $qga_libs ]] || die "ldd found no libraries for qemu-ga"
-for lib in $qga_libs; do
-	[[ -f $lib ]] || die "qemu-ga needs $lib, which is not on this host"
-	mkdir -p "$root$(dirname "$lib")"
-	cp -L "$lib" "$root$lib"
-done
+if [[ -n $qga_deb ]]; then
+	install -m 0755 "$tmp/qga/usr/sbin/qemu-ga" "$root/usr/sbin/qemu-ga"
+	qga_libs=$(ldd "$tmp/qga/usr/sbin/qemu-ga" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+	[[ -n $qga_libs ]] || die "ldd found no libraries for qemu-ga"
+	for lib in $qga_libs; do
+		[[ -f $lib ]] || die "qemu-ga needs $lib, which is not on this host"
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+fi
 
 # busybox acpid maps the power button (evdev KEY_POWER or /proc/acpi/event
 # "button/power PWRF") to the action PWRF/00000080 under its config dir.
