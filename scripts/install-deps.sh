@@ -16,6 +16,8 @@ packages+=(libclang-rt-14-dev)
 # Images and disks: downloads, seed ISOs, digests; a test HTTP server; a reflink filesystem
 # (XFS) for the clone tests.
 packages+=(libcurl4-openssl-dev libarchive-dev libssl-dev libcpp-httplib-dev xfsprogs)
+# EFI boot on q35: the UEFI firmware, and mtools to make a FAT ESP image without root.
+packages+=(ovmf mtools)
 
 echo "== packages ==" >&2
 missing=()
