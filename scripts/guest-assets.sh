@@ -46,6 +46,7 @@ modules=(
 	virtio_console virtio_rng virtio_balloon button evdev
 	vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
 	cdrom isofs
+	efivarfs
 )
 
 log() { printf 'guest-assets: %s\n' "$*" >&2; }

@@ -18,6 +18,8 @@ packages+=(libclang-rt-14-dev)
 packages+=(libcurl4-openssl-dev libarchive-dev libssl-dev libcpp-httplib-dev xfsprogs)
 # qemu-system-aarch64: the arm64 guest test (emulated under TCG) and arm64 hosts.
 packages+=(qemu-system-arm)
+# EFI boot on q35: the UEFI firmware, and mtools to make a FAT ESP image without root.
+packages+=(ovmf mtools)
 
 echo "== packages ==" >&2
 missing=()

@@ -187,13 +187,14 @@ class VirtualMachine {
   std::future<Result<void>> restore(std::filesystem::path bundle);
   std::future<Result<void>> save_template(std::filesystem::path bundle);
 
-  // vsock, on a running VM with a vsock device: connect to a guest port, or accept guest
+  // vsock, on a VM with a vsock device: connect to a guest port (running only), or accept guest
   // connections to a host port. Descriptors are owned by the caller. `unsupported` where the
   // backend or host has no vsock.
   void connect_vsock(std::uint32_t port, std::function<void(Result<FileDescriptor>)> done);
   std::future<Result<FileDescriptor>> connect_vsock(std::uint32_t port);
-  // The listener stays until the returned Subscription is destroyed; a connection not yet
-  // delivered then is closed instead.
+  // listen_vsock works in any state, before start() too, and the listener stays across stops
+  // and restarts until the returned Subscription is destroyed; a connection not yet delivered
+  // then is closed instead. Only this VM's guest reaches it: two VMs may listen on one port.
   Result<Subscription> listen_vsock(std::uint32_t port,
                                     std::function<void(FileDescriptor)> on_connection);
 

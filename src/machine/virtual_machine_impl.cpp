@@ -281,9 +281,11 @@ Result<Subscription> VirtualMachine::Impl::listen_vsock(
     if (auto device = detail::require_vsock_device(config_, "listen_vsock"); !device) {
       return std::move(device).error();
     }
-    if (closed_ || state_ != VmState::running) {
-      return make_error(Errc::invalid_state, "listen_vsock: not allowed while the VM is " +
-                                                 std::string(to_string(state_)));
+    // In any state: a listener registered before start() is there when the guest's agent
+    // connects early in boot, and it stays across stops and restarts (engines keep it for their
+    // life, which is the VM's).
+    if (closed_) {
+      return make_error(Errc::invalid_state, "listen_vsock: the VM is being destroyed");
     }
     engine = engine_.get();
   }

@@ -309,14 +309,15 @@ Result<FileDescriptor> Core::do_connect_vsock(std::uint32_t port) {
 
 Result<Subscription> Core::do_listen_vsock(std::uint32_t port,
                                            std::function<void(FileDescriptor)> on_connection) {
+  // Keyed by this VM's CID, which stays the same for the engine's life: the listener works
+  // before the first start and across restarts, whether or not QEMU runs.
   std::weak_ptr<Core> weak = weak_from_this();
-  return listen_vsock(port, [weak, on_connection = std::move(on_connection)](
-                                FileDescriptor connection) {
+  return listen_vsock(paths_.vsock_cid, port, [weak, on_connection = std::move(on_connection)](
+                                                  FileDescriptor connection) {
     const auto core = weak.lock();
-    if (!core || core->closing_) return false;
+    if (!core || core->closing_) return;
     std::lock_guard gate(core->console_gate_);
     if (!core->closing_) on_connection(std::move(connection));
-    return true;
   });
 }
 

@@ -1,11 +1,11 @@
-// vmm internal (QEMU backend): host-side vsock — connecting to a guest port and listening for
-// the guest's connections on an acceptor thread. No engine state: the caller gives the CID and
-// gates the callback.
+// vmm internal (QEMU backend): host-side vsock -- connecting to a guest port, and listening for
+// one guest's connections to a host port. No engine state: the caller gives the CID and gates
+// the callback.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
+#include "qemu/vsock_routes.hpp"
 #include "vmm/error.hpp"
 #include "vmm/file_descriptor.hpp"
 #include "vmm/virtual_machine.hpp"
@@ -16,10 +16,14 @@ namespace vmm::qemu {
 // default) when the guest does not answer.
 Result<FileDescriptor> connect_vsock(std::uint32_t cid, std::uint32_t port);
 
-// Listens on `port` for any CID; each accepted connection goes to `on_accept` on the acceptor
-// thread, which ends when `on_accept` returns false or the Subscription is cancelled (also from
-// inside on_accept).
-Result<Subscription> listen_vsock(std::uint32_t port,
-                                  std::function<bool(FileDescriptor)> on_accept);
+// Hands each connection that the guest with context id `cid` makes to host `port` to
+// `on_accept`, until the Subscription is reset. The VMs of this process share one listening
+// socket per port (the kernel allows one bound to VMADDR_CID_ANY; see vsock_routes.hpp), opened
+// by the first listener on the port and closed with the last; connections from a CID nobody
+// listens for are closed and logged. `on_accept` runs on the port's acceptor thread and must
+// only hand the descriptor on (VsockRoutes::Handler); resetting the Subscription waits for a
+// call in progress. invalid_state when `cid` already listens on `port`.
+Result<Subscription> listen_vsock(std::uint32_t cid, std::uint32_t port,
+                                  VsockRoutes::Handler on_accept);
 
 }  // namespace vmm::qemu

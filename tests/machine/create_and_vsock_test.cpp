@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
 
 #include "machine/backends.hpp"
@@ -96,9 +97,25 @@ TEST_F(Vsock, ConnectIsRefusedUnlessRunning) {
   EXPECT_EQ(fd.error().message(), "connect_vsock: not allowed while the VM is paused");
 }
 
+TEST_F(Vsock, ListenBeforeStartDeliversAndLastsAcrossARestart) {
+  std::atomic<int> delivered{0};
+  auto listening = fake_.vm->listen_vsock(5000, [&](FileDescriptor fd) {
+    if (fd.valid()) ++delivered;
+  });
+  ASSERT_TRUE(listening) << listening.error().to_string();
+  fake_.drive_to(VmState::running);
+  ASSERT_TRUE(fake_.control->emit_vsock_connection(5000));
+  ASSERT_TRUE(support::wait_until([&] { return delivered.load() == 1; }));
+  ASSERT_TRUE(await(fake_.vm->stop()));
+  ASSERT_TRUE(await(fake_.vm->start()));
+  ASSERT_TRUE(fake_.control->emit_vsock_connection(5000));
+  ASSERT_TRUE(support::wait_until([&] { return delivered.load() == 2; }));
+  // One registration with the engine for both runs, not one per start.
+  EXPECT_EQ(fake_.control->count("listen_vsock:5000"), 1u);
+  EXPECT_EQ(fake_.control->count("unlisten_vsock:5000"), 0u);
+}
+
 TEST_F(Vsock, ListenLastsAsLongAsItsSubscription) {
-  EXPECT_EQ(fake_.vm->listen_vsock(5000, [](FileDescriptor) {}).error().code(),
-            Errc::invalid_state);
   fake_.drive_to(VmState::running);
   auto listening = fake_.vm->listen_vsock(5000, [](FileDescriptor) {});
   ASSERT_TRUE(listening) << listening.error().to_string();
