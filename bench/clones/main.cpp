@@ -11,6 +11,10 @@
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
+#include "common/arguments.hpp"
+#include "common/host_facts.hpp"
+#include "common/measure.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,18 +35,15 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using vmm_bench::Clock;
+using vmm_bench::ms_since;
+
+double median(std::vector<double> values) { return vmm_bench::Samples{std::move(values)}.median(); }
+
+constexpr std::string_view program = "clones";
+constexpr std::string_view usage =
+    "clones --kernel FILE --initrd FILE [--rounds N] [--clones N]";
 using namespace std::chrono_literals;
-
-double ms_since(Clock::time_point begin) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
-}
-
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "clones: %s\n", what.c_str());
@@ -73,38 +74,6 @@ struct Console {
     return changed.wait_for(lock, timeout, [&] { return counters >= count; });
   }
 };
-
-// PIDs of qemu-system processes that are children of this process.
-std::vector<int> child_qemus() {
-  std::vector<int> pids;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const auto open = text.find('('), close = text.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    const std::string comm = text.substr(open + 1, close - open - 1);
-    const int ppid = std::atoi(text.c_str() + close + 4);  // ") S <ppid>"
-    if (ppid == ::getpid() && comm.rfind("qemu-system", 0) == 0) pids.push_back(std::stoi(name));
-  }
-  return pids;
-}
-
-// A field of /proc/PID/smaps_rollup, in KiB.
-long rollup_kib(int pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  std::string key;
-  while (in >> key) {
-    if (key == field + ":") {
-      long kib = 0;
-      in >> kib;
-      return kib;
-    }
-    in.ignore(4096, '\n');
-  }
-  return -1;
-}
 
 struct Bench {
   std::string kernel, initrd;
@@ -168,17 +137,18 @@ struct Bench {
 
 int main(int argc, char** argv) {
   Bench bench;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--kernel") bench.kernel = value;
-    else if (flag == "--initrd") bench.initrd = value;
-    else if (flag == "--rounds") bench.rounds = std::max(1, std::atoi(value.c_str()));
-    else if (flag == "--clones") bench.clones = std::max(1, std::atoi(value.c_str()));
-  }
+  auto flags = vmm_bench::parse_flags(argc, argv, program, usage,
+                                      {"--kernel", "--initrd", "--rounds", "--clones"});
+  bench.kernel = flags["--kernel"];
+  bench.initrd = flags["--initrd"];
   if (bench.kernel.empty() || bench.initrd.empty()) {
-    std::fprintf(stderr, "usage: clones --kernel FILE --initrd FILE [--rounds N] [--clones N]\n");
-    return 2;
+    vmm_bench::usage_error(program, usage, "--kernel and --initrd are required");
+  }
+  if (flags.count("--rounds")) {
+    bench.rounds = vmm_bench::parse_count(program, usage, "--rounds", flags["--rounds"], 1, 1000);
+  }
+  if (flags.count("--clones")) {
+    bench.clones = vmm_bench::parse_count(program, usage, "--clones", flags["--clones"], 1, 256);
   }
   char pattern[] = "/tmp/vmm-bench-clones-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) die("mkdtemp failed");
@@ -238,7 +208,7 @@ int main(int argc, char** argv) {
     std::shared_ptr<vmm::VirtualMachine> vm;
     bench.restore_to_running(full_bundle, full_manifest.config, &vm);
     std::this_thread::sleep_for(3s);
-    for (int pid : child_qemus()) full_dirty_kib = rollup_kib(pid, "Private_Dirty");
+    for (int pid : vmm_bench::child_qemu_pids()) full_dirty_kib = vmm_bench::smaps_rollup_kib(pid, "Private_Dirty");
     check(vm->stop().get(), "stop");
   }
   std::vector<std::shared_ptr<vmm::VirtualMachine>> vms(static_cast<std::size_t>(bench.clones));
@@ -255,9 +225,9 @@ int main(int argc, char** argv) {
   const double all_clones_ms = ms_since(all_begin);
   std::this_thread::sleep_for(3s);
   std::vector<double> dirty, rss;
-  for (int pid : child_qemus()) {
-    dirty.push_back(static_cast<double>(rollup_kib(pid, "Private_Dirty")) / 1024.0);
-    rss.push_back(static_cast<double>(rollup_kib(pid, "Rss")) / 1024.0);
+  for (int pid : vmm_bench::child_qemu_pids()) {
+    dirty.push_back(static_cast<double>(vmm_bench::smaps_rollup_kib(pid, "Private_Dirty")) / 1024.0);
+    rss.push_back(static_cast<double>(vmm_bench::smaps_rollup_kib(pid, "Rss")) / 1024.0);
   }
   for (auto& vm : vms) check(vm->stop().get(), "stop");
   vms.clear();

@@ -6,6 +6,9 @@
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vmm.hpp>
 
+#include "common/arguments.hpp"
+#include "common/measure.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -20,7 +23,7 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using vmm_bench::Clock;
 
 // Resident set size of this process, in KiB, from /proc/self/status.
 long rss_kib() {
@@ -44,20 +47,23 @@ double seconds_since(Clock::time_point begin) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string kernel, initrd;
-  int count = 16;
-  vmm::Size memory = vmm::Size::mib(128);
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const std::string value = argv[i + 1];
-    if (flag == "--kernel") kernel = value;
-    else if (flag == "--initrd") initrd = value;
-    else if (flag == "--vms") count = std::atoi(value.c_str());
-    else if (flag == "--memory") memory = vmm::Size::parse(value).value_or(memory);
+  constexpr std::string_view program = "concurrency";
+  constexpr std::string_view usage =
+      "concurrency --kernel FILE --initrd FILE [--vms N] [--memory SIZE]";
+  auto flags = vmm_bench::parse_flags(argc, argv, program, usage,
+                                      {"--kernel", "--initrd", "--vms", "--memory"});
+  const std::string kernel = flags["--kernel"], initrd = flags["--initrd"];
+  if (kernel.empty() || initrd.empty()) {
+    vmm_bench::usage_error(program, usage, "--kernel and --initrd are required");
   }
-  if (kernel.empty() || initrd.empty() || count < 1) {
-    std::fprintf(stderr, "usage: concurrency --kernel FILE --initrd FILE [--vms N] [--memory SIZE]\n");
-    return 2;
+  const int count =
+      flags.count("--vms") ? vmm_bench::parse_count(program, usage, "--vms", flags["--vms"], 1, 256)
+                           : 16;
+  vmm::Size memory = vmm::Size::mib(128);
+  if (flags.count("--memory")) {
+    auto parsed = vmm::Size::parse(flags["--memory"]);
+    if (!parsed) vmm_bench::usage_error(program, usage, fmt::format("--memory: {}", parsed.error()));
+    memory = *parsed;
   }
 
   const long rss_before = rss_kib();

@@ -17,16 +17,17 @@
 #include <string_view>
 #include <vector>
 
+#include "vmm/arch.hpp"
 #include "vmm/disks.hpp"
 #include "vmm/error.hpp"
 
 namespace vmm::images {
 
-enum class Arch { x86_64, aarch64 };
-std::string_view to_string(Arch arch) noexcept;
-// "x86_64"/"amd64" and "aarch64"/"arm64"; anything else is invalid_config naming the value.
-Result<Arch> parse_arch(std::string_view text);
-Arch host_arch() noexcept;
+// The architecture names live in vmm/arch.hpp; these keep the images:: spelling working.
+using vmm::Arch;
+using vmm::host_arch;
+using vmm::parse_arch;
+using vmm::to_string;
 
 // The format of a distribution's checksum manifest.
 enum class ManifestKind {

@@ -106,13 +106,8 @@ std::uint64_t cpuinfo_tsc_khz(std::string_view cpuinfo) {
   return khz;
 }
 
-std::string_view to_string(HostArch arch) noexcept {
-  return arch == HostArch::aarch64 ? "aarch64" : "x86_64";
-}
-
 Result<HostArch> host_arch_from_machine(std::string_view machine) {
-  if (machine == "x86_64" || machine == "amd64") return HostArch::x86_64;
-  if (machine == "aarch64" || machine == "arm64") return HostArch::aarch64;
+  if (auto arch = parse_arch(machine)) return *arch;
   return make_error(Errc::unsupported,
                     fmt::format("host architecture {}: the QEMU backend runs x86_64 and aarch64 "
                                 "hosts",

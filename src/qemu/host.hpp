@@ -9,6 +9,7 @@
 #include <optional>
 #include <string_view>
 
+#include "vmm/arch.hpp"
 #include "vmm/error.hpp"
 #include "vmm/virtual_machine.hpp"
 
@@ -16,8 +17,8 @@ namespace vmm::qemu {
 
 // The architectures the QEMU backend runs guests of: the host's own (no cross-architecture
 // emulation is offered; TCG is for hosts without KVM, not for foreign guests).
-enum class HostArch { x86_64, aarch64 };
-std::string_view to_string(HostArch arch) noexcept;
+// The names and parsing are vmm/arch.hpp's (src/runtime/arch.cpp).
+using HostArch = vmm::Arch;
 
 // uname(2)'s machine field ("x86_64", "aarch64", "arm64") as a HostArch; any other is
 // `unsupported`, naming it.
