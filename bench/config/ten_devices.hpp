@@ -26,7 +26,7 @@ inline vmm::VmConfigBuilder ten_device_builder() {
       .share("src", files.path("src"))
       .disk(vmm::DiskImage{files.path("root.img"), vmm::DiskFormat::raw, false,
                            vmm::CachingMode::cached, vmm::SyncMode::fsync, vmm::BlockBus::virtio,
-                           "root"})
+                           "root", {}})
       .disk(files.path("data.img"))
       .disk(files.path("seed.iso"), true)
       .vsock()

@@ -131,6 +131,33 @@ std::string_view to_string(CachingMode) noexcept;
 std::string_view to_string(SyncMode) noexcept;
 std::string_view to_string(BlockBus) noexcept;
 
+// A rate with an optional burst, in QEMU's throttling model: `per_second` on average, and during
+// a burst up to `burst` per second for at most `burst_seconds`, after which the rate falls back
+// to `per_second` until the unused allowance has built up again. 0 means "no limit" (and a burst
+// needs a rate under it).
+struct RateLimit {
+  std::uint64_t per_second = 0;
+  std::uint64_t burst = 0;          // 0: no burst; otherwise at least per_second
+  std::uint32_t burst_seconds = 1;  // how long a burst may last; only with a burst
+  // QEMU's ceiling for any rate, and for burst * burst_seconds.
+  static constexpr std::uint64_t max_value = 1'000'000'000'000'000;
+  bool limited() const noexcept { return per_second != 0; }
+  friend bool operator==(const RateLimit&, const RateLimit&) = default;
+};
+
+// Disk rate limits (QEMU: a throttle group per disk; unsupported on VZ). Bytes and operations
+// (IOPS) per second, each for reads, writes or both together. As in QEMU, a total limit cannot be
+// combined with a read or write limit of the same kind.
+struct DiskLimits {
+  RateLimit read_bytes, write_bytes, total_bytes;
+  RateLimit read_iops, write_iops, total_iops;
+  bool any() const noexcept {
+    return read_bytes.limited() || write_bytes.limited() || total_bytes.limited() ||
+           read_iops.limited() || write_iops.limited() || total_iops.limited();
+  }
+  friend bool operator==(const DiskLimits&, const DiskLimits&) = default;
+};
+
 struct DiskImage {
   std::filesystem::path path;
   DiskFormat format = DiskFormat::raw;
@@ -141,6 +168,7 @@ struct DiskImage {
   SyncMode sync = SyncMode::fsync;
   BlockBus bus = BlockBus::virtio;
   std::optional<std::string> device_id;  // serial the guest sees; at most 20 ASCII bytes
+  DiskLimits limits;                      // none by default
   friend bool operator==(const DiskImage&, const DiskImage&) = default;
 };
 

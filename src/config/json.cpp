@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "config/access.hpp"
+#include "config/disk_limits.hpp"
 #include "config/enum_names.hpp"
 #include "config/json_reader.hpp"
 
@@ -120,6 +123,20 @@ json disk_to_json(const DiskImage& disk) {
          {"sync", to_string(disk.sync)},
          {"bus", to_string(disk.bus)}};
   if (disk.device_id) j["device_id"] = *disk.device_id;
+  // Written only when a limit is set, and only the limits set, so that documents without limits
+  // stay as they were. A burst's fields only with a burst (build() refuses them without one).
+  json limits = json::object();
+  for (const auto& entry : kDiskLimitFields) {
+    const auto& rate = disk.limits.*entry.member;
+    if (!rate.limited()) continue;
+    json r{{"per_second", rate.per_second}};
+    if (rate.burst != 0) {
+      r["burst"] = rate.burst;
+      r["burst_seconds"] = rate.burst_seconds;
+    }
+    limits[std::string(entry.name)] = std::move(r);
+  }
+  if (!limits.empty()) j["limits"] = std::move(limits);
   return j;
 }
 
@@ -262,8 +279,33 @@ void read_share(const json& value, const std::string& path, VmConfigBuilder& bui
   builder.share(std::move(share));
 }
 
+// Every member is optional; absent means "no limit". Values above QEMU's ceiling are read as
+// given and refused by build() with the field's name.
+RateLimit read_rate_limit(const json& value, const std::string& path) {
+  JsonObject o(value, path, {"per_second", "burst", "burst_seconds"});
+  constexpr auto any = std::numeric_limits<std::uint64_t>::max();
+  RateLimit rate;
+  rate.per_second = o.optional_unsigned("per_second", any).value_or(0);
+  rate.burst = o.optional_unsigned("burst", any).value_or(0);
+  rate.burst_seconds = static_cast<std::uint32_t>(
+      o.optional_unsigned("burst_seconds", std::numeric_limits<std::uint32_t>::max()).value_or(1));
+  return rate;
+}
+
+DiskLimits read_disk_limits(const json& value, const std::string& path) {
+  JsonObject o(value, path,
+               {"read_bytes", "write_bytes", "total_bytes", "read_iops", "write_iops", "total_iops"});
+  DiskLimits limits;
+  for (const auto& entry : kDiskLimitFields) {
+    if (o.has(entry.name))
+      limits.*entry.member = read_rate_limit(o.at(entry.name), o.path_of(entry.name));
+  }
+  return limits;
+}
+
 void read_disk(const json& value, const std::string& path, VmConfigBuilder& builder) {
-  const JsonObject o(value, path, {"path", "format", "read_only", "caching", "sync", "bus", "device_id"});
+  const JsonObject o(value, path,
+                     {"path", "format", "read_only", "caching", "sync", "bus", "device_id", "limits"});
   DiskImage disk;
   disk.path = o.string("path");
   disk.format = enum_field(o, "format", kDiskFormatNames, disk.format);
@@ -272,6 +314,7 @@ void read_disk(const json& value, const std::string& path, VmConfigBuilder& buil
   disk.sync = enum_field(o, "sync", kSyncModeNames, disk.sync);
   disk.bus = enum_field(o, "bus", kBlockBusNames, disk.bus);
   disk.device_id = o.optional_string("device_id");
+  if (o.has("limits")) disk.limits = read_disk_limits(o.at("limits"), o.path_of("limits"));
   builder.disk(std::move(disk));
 }
 

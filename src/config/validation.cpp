@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "config/disk_limits.hpp"
 #include "config/ipv4_subnet.hpp"
 #include "vmm/config.hpp"
 #include "runtime/posix.hpp"
@@ -350,6 +351,7 @@ Result<void> check_disks(const std::vector<DiskImage>& disks, HostChecks host) {
         if (c < 0x20 || c > 0x7E)
           return invalid(id_field, fmt::format("\"{}\" has a character that is not printable ASCII", id));
     }
+    if (auto r = check_disk_limits(field, disk.limits); !r) return r;
   }
   return {};
 }

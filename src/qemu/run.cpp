@@ -22,6 +22,7 @@
 
 #include "config/efi_store.hpp"
 #include "qemu/confinement.hpp"
+#include "qemu/virtiofsd.hpp"
 #include "qemu/migration.hpp"
 #include "runtime/console_pump.hpp"
 #include "runtime/posix.hpp"
@@ -94,7 +95,12 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
     return std::move(prepared).error();
   }
   if (auto opened = run->open_serial_file(); !opened) return std::move(opened).error();
-  if (auto started = run->start_virtiofsd(); !started) return std::move(started).error();
+  // Opened once for the launch: virtiofsd and QEMU enter the same cgroup and namespace.
+  auto confinement = open_confinement(spec.isolation);
+  if (!confinement) return std::move(confinement).error();
+  if (auto started = run->start_virtiofsd(*confinement); !started) {
+    return std::move(started).error();
+  }
 
   auto qmp_pair = detail::stream_socketpair();
   if (!qmp_pair) return std::move(qmp_pair).error();
@@ -127,8 +133,6 @@ Result<std::unique_ptr<Run>> Run::start(const RunSpec& spec, bool incoming,
     argv.emplace_back("-incoming");
     argv.emplace_back("defer");
   }
-  auto confinement = open_confinement(spec.isolation);
-  if (!confinement) return std::move(confinement).error();
   auto qemu = Process::spawn(argv, inherit, std::move(hooks.on_exit), confinement->setup(),
                              std::move(hooks.on_stderr));
   if (!qemu) return std::move(qemu).error();
@@ -159,17 +163,15 @@ Result<void> Run::open_serial_file() {
 }
 
 // Directory shares: virtiofsd gets a listening socket we created (--fd), so QEMU's connect
-// cannot race virtiofsd's start-up.
-Result<void> Run::start_virtiofsd() {
+// cannot race virtiofsd's start-up. It is confined as virtiofsd.hpp describes.
+Result<void> Run::start_virtiofsd(const LaunchConfinement& confinement) {
   for (std::size_t i = 0; i < spec_.config.shares().size(); ++i) {
     const auto& share = spec_.config.shares()[i];
     auto listener = detail::listen_unix(spec_.paths.virtiofs_sockets[i]);
     if (!listener) return std::move(listener).error();
     const auto& directory = std::get<SharedDirectory>(share.source).directory;
-    auto daemon = Process::spawn({spec_.host.virtiofsd->string(), "--fd=3", "-o",
-                                  fmt::format("source={}", directory.string()), "-o",
-                                  "cache=none"},
-                                 {listener->get()});
+    auto daemon = Process::spawn(virtiofsd_arguments(*spec_.host.virtiofsd, directory),
+                                 {listener->get()}, {}, confinement.setup());
     if (!daemon) return std::move(daemon).error();
     virtiofsd_.push_back(std::move(*daemon));
   }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qemu/command_line.hpp"
+#include "qemu/confinement.hpp"
 #include "qemu/host.hpp"
 #include "qemu/plan.hpp"
 #include "qemu/process.hpp"
@@ -130,7 +131,7 @@ class Run {
  private:
   Run(const RunSpec& spec, std::uint64_t generation);
   Result<void> open_serial_file();
-  Result<void> start_virtiofsd();
+  Result<void> start_virtiofsd(const LaunchConfinement& confinement);
   void start_console_thread(std::function<void(std::string_view)> on_line);
   void on_event(const std::string& event, const nlohmann::json& data);
 

@@ -111,6 +111,14 @@ Result<StoragePlan> plan_disk(const DiskImage& disk, const HostFacts& host,
                              "Virtualization.framework, not on " +
                           std::string(to_string(disk.bus)));
   }
+  // VZ storage attachments have no rate control of any kind: a limit the VM would silently run
+  // without is refused rather than dropped.
+  if (disk.limits.any()) {
+    return make_error(Errc::unsupported,
+                      what + ": limits (disk rate limits) are not supported by "
+                             "Virtualization.framework, which has no I/O throttling; use the "
+                             "QEMU backend or remove the limits");
+  }
   // VZDiskSynchronizationMode has no fsync-only mode: fsync becomes full for a block device.
   const SyncMode sync =
       block_device && disk.sync == SyncMode::fsync ? SyncMode::full : disk.sync;

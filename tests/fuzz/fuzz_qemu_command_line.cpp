@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -99,6 +100,7 @@ void check_argv(const vmm::VmConfig& config, const vmm::qemu::QemuHostFacts& hos
   FUZZ_CHECK(!argv.empty() && argv[0] == host.binary.string(), "argv[0] is not the binary");
   std::vector<Options> devices, chardevs, drives;
   std::vector<nlohmann::json> blockdevs;
+  std::set<std::string> throttle_groups;
   std::map<std::string, std::string> single;  // -kernel, -initrd, -append
   for (std::size_t i = 0; i < argv.size(); ++i) {
     FUZZ_CHECK(argv[i].find('\0') == std::string::npos, "argument with a NUL: " + argv[i]);
@@ -109,6 +111,15 @@ void check_argv(const vmm::VmConfig& config, const vmm::qemu::QemuHostFacts& hos
       auto node = nlohmann::json::parse(arg, nullptr, false);
       FUZZ_CHECK(node.is_object(), "-blockdev is not a JSON object: " + arg);
       blockdevs.push_back(std::move(node));
+    } else if (flag == "-object" && !arg.empty() && arg[0] == '{') {
+      auto object = nlohmann::json::parse(arg, nullptr, false);
+      FUZZ_CHECK(object.is_object(), "-object is not a JSON object: " + arg);
+      if (object.value("qom-type", "") == "throttle-group") {
+        FUZZ_CHECK(throttle_groups.insert(object.value("id", "")).second,
+                   "throttle group given twice: " + arg);
+        FUZZ_CHECK(object.at("limits").is_object() && !object.at("limits").empty(),
+                   "a throttle group without limits: " + arg);
+      }
     } else if (is_keyval_flag(flag) && !arg.empty() && arg[0] != '{') {
       const auto options = keyval(arg);
       for (std::size_t a = 0; a < options.size(); ++a)
@@ -126,7 +137,17 @@ void check_argv(const vmm::VmConfig& config, const vmm::qemu::QemuHostFacts& hos
   FUZZ_CHECK(blockdevs.size() == config.disks().size(), "one -blockdev per disk");
   for (std::size_t i = 0; i < config.disks().size(); ++i) {
     const auto& disk = config.disks()[i];
-    const auto& file = blockdevs[i].at("file");
+    // A limited disk is a throttle filter node of its own group over its format node.
+    const bool throttled = blockdevs[i].at("driver") == "throttle";
+    FUZZ_CHECK(throttled == disk.limits.any(), "a throttle node without limits (or the reverse)");
+    FUZZ_CHECK(blockdevs[i].at("node-name") == "disk" + std::to_string(i), "disk node renamed");
+    if (throttled) {
+      const auto group = "throttle" + std::to_string(i);
+      FUZZ_CHECK(blockdevs[i].at("throttle-group") == group, "throttle node in another group");
+      FUZZ_CHECK(throttle_groups.count(group) == 1, "no -object for " + group);
+    }
+    const auto& format_node = throttled ? blockdevs[i].at("file") : blockdevs[i];
+    const auto& file = format_node.at("file");
     FUZZ_CHECK(file.at("filename").get<std::string>() == disk.path.string(), "disk path changed");
     FUZZ_CHECK(file.at("driver").get<std::string>() ==
                    (paths.disk_is_block_device[i] ? "host_device" : "file"),

@@ -34,9 +34,14 @@ def full_config():
         ],
         "disks": [
             {"path": "/etc/passwd", "format": "raw", "read_only": True, "caching": "cached",
-             "sync": "fsync", "bus": "virtio", "device_id": "root-disk"},
+             "sync": "fsync", "bus": "virtio", "device_id": "root-disk",
+             "limits": {"write_bytes": {"per_second": 1048576, "burst": 4194304,
+                                        "burst_seconds": 3},
+                        "read_iops": {"per_second": 100}}},
             {"path": "/etc/passwd", "format": "qcow2", "read_only": True, "caching": "uncached",
-             "sync": "full", "bus": "nvme"},
+             "sync": "full", "bus": "nvme",
+             "limits": {"total_bytes": {"per_second": 1000000000000000},
+                        "total_iops": {"per_second": 5, "burst": 10}}},
             {"path": "/etc/passwd", "format": "asif", "read_only": True, "caching": "automatic",
              "sync": "none", "bus": "usb", "device_id": "ABCDEFGHIJKLMNOPQRST"},
         ],
@@ -183,11 +188,24 @@ def write(target, name, content):
     (directory / name).write_bytes(data)
 
 
+# macOS's /var/db/dhcpd_leases: bootpd's form, a MAC with stripped zeros and its older lease, a
+# non-Ethernet lease, and broken structure.
+DHCP_LEASES = [
+    "{\n\tname=debian\n\tip_address=192.168.64.3\n\thw_address=1,52:54:0:ab:c:1\n"
+    "\tidentifier=1,52:54:0:ab:c:1\n\tlease=0x6763c1d4\n}\n"
+    "{\n\tname=old\n\tip_address=192.168.64.2\n\thw_address=1,52:54:0:ab:c:1\n"
+    "\tlease=0x6763a000\n}\n",
+    "{\n ip_address=10.0.0.9\n hw_address=6,1:2:3:4:5:6\n}\n",
+    "{\n ip_address=10.0.0.8\n hw_address=1,01:02:03:0A:0B:0C\n lease=zz\n}\n",
+    "{\n{\n}\n",
+]
+
+
 def main():
     for target in ("fuzz_config_json", "fuzz_size_parse", "fuzz_mac_parse", "fuzz_qmp",
                    "fuzz_qmp_client", "fuzz_snapshot_manifest", "fuzz_vz_plan", "fuzz_ipv4_subnet",
                    "fuzz_console_lines", "fuzz_qemu_command_line", "fuzz_image_manifest",
-                   "fuzz_image_catalog"):
+                   "fuzz_image_catalog", "fuzz_dhcp_leases"):
         shutil.rmtree(CORPUS / target, ignore_errors=True)
     for name, document in config_seeds():
         write("fuzz_config_json", name + ".json", json.dumps(document, ensure_ascii=False))
@@ -207,6 +225,8 @@ def main():
         write("fuzz_qmp_client", name, stream)
         write("fuzz_qmp", name, b"\xff" + stream.encode())
         write("fuzz_qmp", name + "_chunked", b"\x07" + stream.encode())
+    for i, text in enumerate(DHCP_LEASES):
+        write("fuzz_dhcp_leases", f"leases_{i:02}", text)
     for i, text in enumerate(SUBNETS):
         write("fuzz_ipv4_subnet", f"subnet_{i:02}", text)
     # fuzz_console_lines's first byte picks the line limit (1 + byte % 64) and chunking.

@@ -23,10 +23,12 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "guest_fixture.hpp"
+#include "support/guest_agent.hpp"
 
 #if defined(__linux__)  // the QEMU backend runs on Linux only
 
@@ -316,6 +318,113 @@ TEST(QemuIsolation, SandboxUidJailNetnsAndCgroupHoldAcrossSaveAndRestore) {
   ASSERT_TRUE(after) << "the restored guest did not continue its counter";
   expect_confined(jail, confinement);
   EXPECT_EQ((*vm)->log_path(), options.working_directory / "qemu-run-2.log");
+  ASSERT_TRUE((*vm)->stop().get());
+}
+
+// This process's descendants named `comm` (virtiofsd: the daemon vmm spawned and the child its
+// namespace sandbox forks to do the serving).
+std::vector<int> descendants_named(std::string_view comm) {
+  std::vector<std::pair<int, int>> procs;  // pid, ppid
+  std::vector<int> named;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = std::stoi(name);
+    const auto ppid = status_field(pid, "PPid");
+    if (!ppid.empty()) procs.emplace_back(pid, std::stoi(ppid));
+  }
+  std::vector<int> descendants{static_cast<int>(::getpid())};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [pid, ppid] : procs) {
+      const bool parent_known =
+          std::find(descendants.begin(), descendants.end(), ppid) != descendants.end();
+      if (!parent_known || std::find(descendants.begin(), descendants.end(), pid) !=
+                               descendants.end()) {
+        continue;
+      }
+      descendants.push_back(pid);
+      if (status_field(pid, "Name") == comm) named.push_back(pid);
+      grew = true;
+    }
+  }
+  return named;
+}
+
+ino_t namespace_inode(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+// virtiofsd next to a confined QEMU (src/qemu/virtiofsd.hpp): it serves the guest's reads, is in
+// the VM's cgroup, under its own seccomp filter, and in a network namespace of its own with no
+// interface but loopback (its namespace sandbox unshares one after it joined the VM's), never
+// the host's. A share blocks save on QEMU, so this is a boot of its own, without save/restore.
+TEST(QemuIsolation, VirtiofsdServesAShareInTheVmsCgroupUnderSeccompWithNoNetwork) {
+  const auto assets = find_guest_assets();
+  VMM_REQUIRE_GUEST(assets);
+  require_root();
+  if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) return;
+  Confinement confinement;
+  ASSERT_TRUE(confinement.ready()) << "cannot make a network namespace or a cgroup";
+  TempDir dir;
+  const auto jail = dir.dir("jail");
+  const auto share = dir.dir("share");
+  std::ofstream(share / "from-host.txt") << "served by a confined virtiofsd\n";
+  GuestConsole console;
+  auto config = guest_config(assets, "vmm.agent=1")
+                    .console_port(std::string(support::agent_port_name))
+                    .share("hostshare", share)
+                    .build();
+  ASSERT_TRUE(config) << config.error().to_string();
+  auto options = guest_create_options(console);
+  options.isolation.sandbox = Sandbox::required;
+  options.isolation.uid = kNobody;
+  options.isolation.gid = kNobody;
+  options.isolation.jail = jail;
+  options.isolation.network_namespace = confinement.netns();
+  options.isolation.cgroup = confinement.cgroup();
+  options.working_directory = dir.path() / "work";
+  auto vm = VirtualMachine::create(*config, options);
+  ASSERT_TRUE(vm) << vm.error().to_string();
+  auto started = (*vm)->start().get();
+  ASSERT_TRUE(started) << started.error().to_string();
+  auto channel = (*vm)->console_port(support::agent_port_name);
+  ASSERT_TRUE(channel) << channel.error().to_string();
+  support::GuestAgent agent(std::move(*channel));
+  auto reply = agent.run("mkdir -p /mnt/share && mount -t virtiofs hostshare /mnt/share && "
+                         "cat /mnt/share/from-host.txt",
+                         kBoot);
+  ASSERT_TRUE(reply) << reply.error().to_string();
+  EXPECT_EQ(reply->status, 0) << reply->output;
+  EXPECT_EQ(reply->output, "served by a confined virtiofsd\n");
+
+  const auto daemons = descendants_named("virtiofsd");
+  ASSERT_FALSE(daemons.empty()) << "no virtiofsd under this process";
+  const auto procs = "\n" + read_text(confinement.cgroup() / "cgroup.procs");
+  const auto host_net = namespace_inode("/proc/self/ns/net");
+  bool filtered = false;
+  for (const int pid : daemons) {
+    EXPECT_THAT(procs, HasSubstr(fmt::format("\n{}\n", pid))) << "virtiofsd " << pid;
+    const auto net = namespace_inode(fmt::format("/proc/{}/ns/net", pid));
+    EXPECT_NE(net, 0U);
+    EXPECT_NE(net, host_net) << "virtiofsd " << pid << " is in the host's network namespace";
+    // Its namespace has loopback only: nothing to reach the network through.
+    std::istringstream devices(read_text(fmt::format("/proc/{}/net/dev", pid)));
+    std::string line;
+    std::vector<std::string> interfaces;
+    while (std::getline(devices, line)) {
+      const auto colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      const auto start = line.find_first_not_of(' ');
+      interfaces.push_back(line.substr(start, colon - start));
+    }
+    EXPECT_EQ(interfaces, std::vector<std::string>{"lo"}) << "virtiofsd " << pid;
+    filtered = filtered || status_field(pid, "Seccomp") == "2";
+  }
+  // The serving process (the sandbox's child) runs under virtiofsd's seccomp filter.
+  EXPECT_TRUE(filtered) << "no virtiofsd process has a seccomp filter";
   ASSERT_TRUE((*vm)->stop().get());
 }
 

@@ -27,7 +27,7 @@ using test::Scratch;
 
 DiskImage disk_at(const std::filesystem::path& path, SyncMode sync, bool read_only = false,
                   DiskFormat format = DiskFormat::raw, BlockBus bus = BlockBus::virtio) {
-  return DiskImage{path, format, read_only, CachingMode::cached, sync, bus, std::nullopt};
+  return DiskImage{path, format, read_only, CachingMode::cached, sync, bus, std::nullopt, {}};
 }
 
 // Says "block device" for the one path given, as make_checked_plan's real check would.

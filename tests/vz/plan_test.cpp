@@ -52,11 +52,11 @@ TEST(VzPlan, DisksKeepOrderBusAndModes) {
   auto builder = scratch.linux_builder();
   builder.disk(scratch.file("root.img"));
   builder.disk(DiskImage{scratch.file("data.img"), DiskFormat::raw, true, CachingMode::uncached,
-                         SyncMode::full, BlockBus::nvme, std::nullopt});
+                         SyncMode::full, BlockBus::nvme, std::nullopt, {}});
   builder.disk(DiskImage{scratch.file("seed.img"), DiskFormat::raw, true, CachingMode::automatic,
-                         SyncMode::none, BlockBus::usb, std::nullopt});
+                         SyncMode::none, BlockBus::usb, std::nullopt, {}});
   builder.disk(DiskImage{scratch.file("tagged.img"), DiskFormat::raw, false, CachingMode::cached,
-                         SyncMode::fsync, BlockBus::virtio, std::string("vmm-scratch")});
+                         SyncMode::fsync, BlockBus::virtio, std::string("vmm-scratch"), {}});
   const auto plan = plan_of(test::built(builder), mac(14));
   ASSERT_EQ(plan.storage.size(), 4U);
   // The Linux defaults: cached + fsync, the combination that does not corrupt guest filesystems.

@@ -34,7 +34,7 @@ void expect_plans(const VmConfig& config, const HostFacts& host) {
 VmConfig with_disk(const Scratch& scratch, DiskFormat format, BlockBus bus) {
   return test::built(scratch.linux_builder().disk(
       DiskImage{scratch.file("disk.img"), format, false, CachingMode::cached, SyncMode::fsync,
-                bus, std::nullopt}));
+                bus, std::nullopt, {}}));
 }
 
 TEST(VzPlanUnsupported, NvmeNeedsMacos14) {
@@ -68,8 +68,21 @@ TEST(VzPlanUnsupported, DeviceIdOnlyOnVirtio) {
   Scratch scratch;
   const auto config = test::built(scratch.linux_builder().disk(
       DiskImage{scratch.file("disk.img"), DiskFormat::raw, false, CachingMode::cached,
-                SyncMode::fsync, BlockBus::nvme, std::string("serial1")}));
+                SyncMode::fsync, BlockBus::nvme, std::string("serial1"), {}}));
   expect_unsupported(config, mac(15), {"device_id", "nvme"});
+}
+
+// Virtualization.framework has no I/O throttling: a limited disk is refused on every macOS, and
+// the same disk without limits plans.
+TEST(VzPlanUnsupported, DiskLimitsAreNeverSupported) {
+  Scratch scratch;
+  DiskImage disk;
+  disk.path = scratch.file("disk.img");
+  disk.limits.write_bytes.per_second = 1024 * 1024;
+  expect_unsupported(test::built(scratch.linux_builder().disk(disk)), mac(26),
+                     {"limits", "disk.img", "throttling"});
+  disk.limits = DiskLimits{};
+  expect_plans(test::built(scratch.linux_builder().disk(disk)), mac(26));
 }
 
 TEST(VzPlanUnsupported, VmnetNeedsMacos26) {

@@ -72,7 +72,7 @@ TEST(VzSaveSupport, UnknownCasesAreLeftToTheFramework) {
   const auto disk = scratch.file("dev-disk");
   const auto config = test::built(scratch.linux_builder().entropy().balloon().vsock().disk(
       DiskImage{disk, DiskFormat::raw, false, CachingMode::cached, SyncMode::full,
-                BlockBus::virtio, std::nullopt}));
+                BlockBus::virtio, std::nullopt, {}}));
   PlanOptions options{{}, true, [disk](const std::filesystem::path& path) { return path == disk; }};
   auto plan = make_plan(config, mac(14), options);
   ASSERT_TRUE(plan) << plan.error().to_string();

@@ -114,7 +114,7 @@ TEST(VzSdk, FeaturesOfTheMacos14SdkNeedNoNewerSdk) {
   Scratch scratch;
   const auto config = test::built(scratch.linux_builder().disk(
       DiskImage{scratch.file("disk.img"), DiskFormat::raw, false, CachingMode::cached,
-                SyncMode::fsync, BlockBus::nvme, std::nullopt}));
+                SyncMode::fsync, BlockBus::nvme, std::nullopt, {}}));
   EXPECT_TRUE(make_plan(config, built_with_sdk(mac(14), {14, 0}), PlanOptions{}));
 }
 

@@ -1,6 +1,7 @@
 // The disks section: a -blockdev node and a device on the disk's bus per disk.
 #include <nlohmann/json.hpp>
 
+#include "config/disk_limits.hpp"
 #include "qemu/command_line/sections.hpp"
 #include "vmm/format.hpp"
 
@@ -50,6 +51,47 @@ Result<json> blockdev(const DiskImage& disk, std::size_t index, bool block_devic
                 {"cache", cache_options(disk)}}}};
 }
 
+// QEMU's ThrottleLimits member for one of the config's limits: "bps-write", "iops-total-max"...
+std::string throttle_key(const detail::DiskLimitField& field) {
+  const char* kind = field.kind == detail::LimitKind::bytes ? "bps" : "iops";
+  const char* direction = field.direction == detail::LimitDirection::read    ? "read"
+                          : field.direction == detail::LimitDirection::write ? "write"
+                                                                             : "total";
+  return fmt::format("{}-{}", kind, direction);
+}
+
+// A throttle-group object holding a disk's limits, in the stable `limits` form of QOM's JSON
+// syntax (the flat x-bps-* properties are experimental). build() has already applied QEMU's
+// rules (config/disk_limits.cpp), so QEMU accepts what is written here.
+json throttle_group(const DiskLimits& limits, std::size_t index) {
+  json members = json::object();
+  for (const auto& field : detail::kDiskLimitFields) {
+    const auto& rate = limits.*field.member;
+    if (!rate.limited()) continue;
+    const auto key = throttle_key(field);
+    members[key] = rate.per_second;
+    if (rate.burst != 0) {
+      members[key + "-max"] = rate.burst;
+      members[key + "-max-length"] = rate.burst_seconds;
+    }
+  }
+  return json{{"qom-type", "throttle-group"},
+              {"id", fmt::format("throttle{}", index)},
+              {"limits", std::move(members)}};
+}
+
+// A limited disk's format node is wrapped in a throttle filter node of the disk's group. The
+// filter takes the node name the device and query-blockstats know ("disk<N>"), so nothing else
+// changes; the format node below it is renamed.
+json throttled(json format_node, const DiskImage& disk, std::size_t index) {
+  format_node["node-name"] = fmt::format("fmt-disk{}", index);
+  return json{{"driver", "throttle"},
+              {"node-name", fmt::format("disk{}", index)},
+              {"throttle-group", fmt::format("throttle{}", index)},
+              {"read-only", disk.read_only},
+              {"file", std::move(format_node)}};
+}
+
 }  // namespace
 
 Result<void> add_disks(ArgvBuilder& argv, const VmConfig& config, const QemuRuntimePaths& paths,
@@ -61,7 +103,12 @@ Result<void> add_disks(ArgvBuilder& argv, const VmConfig& config, const QemuRunt
         i < paths.disk_is_block_device.size() && paths.disk_is_block_device[i];
     auto node = blockdev(disk, i, block_device);
     if (!node) return std::move(node).error();
-    argv.add("-blockdev", node->dump());
+    if (disk.limits.any()) {
+      argv.add("-object", throttle_group(disk.limits, i).dump());
+      argv.add("-blockdev", throttled(*std::move(node), disk, i).dump());
+    } else {
+      argv.add("-blockdev", node->dump());
+    }
     const std::string serial =
         disk.device_id ? fmt::format(",serial={}", escape_option_value(*disk.device_id)) : "";
     // A host I/O error (e.g. a full disk) goes to the guest as an I/O error, as a physical disk
