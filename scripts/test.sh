@@ -13,7 +13,11 @@ cmake_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sanitize) variant=clang-asan
-      cmake_args+=(-DCMAKE_CXX_COMPILER=clang++ -DVMM_SANITIZE=address,undefined) ;;
+      # The same tree builds the libFuzzer targets (tests/fuzz/run.sh reuses it through
+      # FUZZ_BUILD_DIR), so CI compiles the library under clang once, with the flags fuzzing
+      # wants: -O1 -g and libstdc++'s assertions, coverage instrumentation in the library.
+      cmake_args+=(-DCMAKE_CXX_COMPILER=clang++ -DVMM_SANITIZE=address,undefined -DVMM_BUILD_FUZZ=ON
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -D_GLIBCXX_ASSERTIONS") ;;
     --clang) variant=clang; cmake_args+=(-DCMAKE_CXX_COMPILER=clang++) ;;
     --) shift; break ;;
     *) echo "usage: scripts/test.sh [--sanitize|--clang] [-- ctest args]" >&2; exit 2 ;;
