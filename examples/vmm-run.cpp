@@ -13,6 +13,7 @@
 #include <vmm/format.hpp>  // fmt formatters for vmm types (opt-in)
 #include <vmm/vfkit.hpp>
 #include <vmm/vfkit_server.hpp>
+#include <vmm/vfkit_ignition.hpp>
 #include <vmm/vfkit_timesync.hpp>
 #include <vmm/vfkit_vsock.hpp>
 #include <vmm/version.hpp>
@@ -107,7 +108,7 @@ void print_usage(std::FILE* to) {
              "  --restful-uri tcp://HOST:PORT|unix:///PATH|none://  --pidfile F  --log-level debug|info|error\n"
              "  --cloud-init F,...   (user-data, meta-data, network-config: a NoCloud seed, attached read-only)\n"
              "  --timesync vsockPort=N  set the guest clock through qemu-ga on that vsock port after each resume\n"
-             "  --ignition F         (parsed; refused at start by this build)\n"
+             "  --ignition F         serve F over HTTP to the guest on vsock port 1024 (Ignition)\n"
              "vmm flags:\n"
              "  --config FILE        the machine as vmm JSON instead of vfkit's machine flags\n"
              "  --backend auto|qemu|vz  --accel auto|kvm|tcg  (defaults: auto)\n"
@@ -156,12 +157,6 @@ vmm::Result<void> apply_extra(const std::string& flag, const std::string& value,
     else if (value != "auto") return bad("--accel takes auto, kvm or tcg, not " + value);
   }
   return {};
-}
-
-// What this build parses but cannot run yet: refused before anything starts, never ignored.
-std::optional<std::string> not_runnable(const vmm::vfkit::Settings& s) {
-  if (s.ignition) return "--ignition: serving an ignition file over vsock is not in this build";
-  return std::nullopt;
 }
 
 vmm::Result<void> write_pidfile(const std::filesystem::path& path) {
@@ -338,10 +333,6 @@ int main(int argc, char** argv) {
     fmt::print("{}\n", config->to_json());
     return 0;
   }
-  if (auto why = not_runnable(settings)) {
-    fmt::print(stderr, "vmm-run: unsupported: {}\n", *why);
-    return 1;
-  }
   if (extras.no_start && settings.rest.scheme == vmm::vfkit::RestEndpoint::Scheme::none) {
     fmt::print(stderr, "vmm-run: --no-start needs --restful-uri (nothing could start the VM)\n");
     return 2;
@@ -384,6 +375,17 @@ int main(int argc, char** argv) {
   // server, which can resume the VM, and gone before the VM.
   std::unique_ptr<vmm::vfkit::TimeSync> timesync;
   if (settings.timesync_vsock_port) timesync = vmm::vfkit::TimeSync::start(*vm, *settings.timesync_vsock_port);
+  // --ignition: listened for from before the start, so that Ignition early in the guest's boot
+  // finds it (vmm/vfkit_ignition.hpp).
+  std::unique_ptr<vmm::vfkit::IgnitionServer> ignition;
+  if (settings.ignition) {
+    auto server = vmm::vfkit::IgnitionServer::start(*settings.ignition, vmm::vfkit::GuestVsock::of(vm));
+    if (!server) {
+      fmt::print(stderr, "vmm-run: {}\n", server.error());
+      return 1;
+    }
+    ignition = std::move(*server);
+  }
   std::unique_ptr<vmm::vfkit::RestServer> rest;
   if (settings.rest.scheme != vmm::vfkit::RestEndpoint::Scheme::none) {
     auto server = vmm::vfkit::RestServer::start(settings.rest, vm);
@@ -442,5 +444,6 @@ int main(int argc, char** argv) {
   bridges.clear();
   rest.reset();  // the API goes with the VM
   timesync.reset();
+  ignition.reset();
   return exposure_failed || vm->state() == vmm::VmState::error ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "machine/lifecycle_rules.hpp"
+#include "vfkit/http_server.hpp"
 #include "vfkit/sockets.hpp"
 
 namespace vmm::vfkit {
@@ -18,12 +19,7 @@ namespace {
 using nlohmann::json;
 using vmm::detail::Operation;
 
-// cpp-httplib 0.11 (Debian 12) binds TCP only; its listening socket is a protected member, so
-// a unix socket bound here is handed to it and served by the same accept loop.
-class Server : public httplib::Server {
- public:
-  void adopt_listening_socket(int fd) { svr_sock_ = fd; }
-};
+using Server = detail::HttpServer;  // a unix socket or TCP (http_server.hpp)
 
 void reply(httplib::Response& response, int status, const json& body) {
   response.status = status;

@@ -90,8 +90,11 @@ expect 0 '"cpus": 2' vmm-run "${canonical[@]}" --dry-run
 "$bin/vmm-run" "${boot[@]}" --device virtio-net,nat --dry-run 2>/dev/null |
   sed 's/"type": "nat"/"interface": "en0", "type": "bridged"/' >"$tmp/bridged.json"
 expect 1 'vfkit arguments cannot express a bridged network' vmm-run --config "$tmp/bridged.json" --print-args
-# Parsed but not run by this build: refused at start, never ignored.
-expect 1 'unsupported: --ignition' vmm-run "${boot[@]}" --ignition "$k"
+# --ignition serves the file on the VM's vsock device (vmm/vfkit_ignition.hpp); where QEMU has
+# no /dev/vhost-vsock (as here), create() refuses that device, naming vsock.
+if [ ! -e /dev/vhost-vsock ]; then
+  expect 1 'vsock: the QEMU backend needs /dev/vhost-vsock' vmm-run "${boot[@]}" --ignition "$k" --accel tcg
+fi
 # --timesync runs (vmm/vfkit_timesync.hpp) over the VM's vsock device, which QEMU has only with
 # /dev/vhost-vsock: where there is none (as here), create() refuses it, naming vsock.
 if [ ! -e /dev/vhost-vsock ]; then

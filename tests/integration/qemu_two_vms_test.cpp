@@ -68,7 +68,11 @@ TEST(QemuTwoVmsTest, TwoGuestsAtOnceKeepTheirPortsAndConsolesApart) {
     EXPECT_THAT(reply->output, HasSubstr("vmm.name=" + names[i]));
     EXPECT_THAT(reply->output, Not(HasSubstr("vmm.name=" + names[1 - i])));
   }
-  // Both guests have answered, so both have eth0 up: packets cross the socketpair both ways.
+  // The agent starts early in the guest's init; eth0 has its address once the guest printed
+  // its ready marker. Then packets cross the socketpair both ways.
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(consoles[i].wait_for_line("VMM-GUEST-READY", kBoot)) << names[i];
+  }
   for (std::size_t i = 0; i < 2; ++i) {
     auto ping = agents[i].run("ping -c 2 -W 10 " + addresses[1 - i], kBoot);
     ASSERT_TRUE(ping) << ping.error().to_string();
