@@ -21,6 +21,7 @@
 
 #include "guest_fixture.hpp"
 #include "support/guest_agent.hpp"
+#include "support/loopback.hpp"
 #include "support/wait.hpp"
 
 #if defined(__linux__)  // the QEMU backend runs on Linux only
@@ -65,19 +66,6 @@ std::string read_head(const std::filesystem::path& path, std::size_t bytes) {
   return data;
 }
 
-// A TCP port free on the host's loopback right now (bound, read, closed).
-std::uint32_t free_tcp_port() {
-  FileDescriptor fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    return 0;
-  }
-  return ntohs(address.sin_port);
-}
 
 // Everything that arrives on a descriptor, read on a thread so that the writer never stalls.
 class Drain {
@@ -159,7 +147,7 @@ TEST(QemuDevicesTest, EveryDeviceWorksInsideTheGuestAndPortsComeBackAfterARestar
 
   // A forwarded host port to the guest's busybox httpd.
   PortForward web_forward;
-  web_forward.host_port = free_tcp_port();
+  web_forward.host_port = support::free_loopback_port();
   web_forward.guest_port = 8080;
   ASSERT_GT(web_forward.host_port, 0U);
 

@@ -133,6 +133,17 @@ class Confinement {
   fs::path netns() const { return fs::path("/var/run/netns") / netns_name_; }
   fs::path peer_netns() const { return fs::path("/var/run/netns") / peer_name_; }
   const fs::path& cgroup() const { return cgroup_; }
+  // Everything at once: the seccomp sandbox, nobody, the jail, this namespace and cgroup.
+  Isolation isolation(const fs::path& jail) const {
+    Isolation isolation;
+    isolation.sandbox = Sandbox::required;
+    isolation.uid = kNobody;
+    isolation.gid = kNobody;
+    isolation.jail = jail;
+    isolation.network_namespace = netns();
+    isolation.cgroup = cgroup_;
+    return isolation;
+  }
 
  private:
   std::string netns_name_;
@@ -256,12 +267,7 @@ TEST(QemuIsolation, SandboxUidJailNetnsAndCgroupHoldAcrossSaveAndRestore) {
                     .build();
   ASSERT_TRUE(config) << config.error().to_string();
   auto options = guest_create_options(console);
-  options.isolation.sandbox = Sandbox::required;
-  options.isolation.uid = kNobody;
-  options.isolation.gid = kNobody;
-  options.isolation.jail = jail;
-  options.isolation.network_namespace = confinement.netns();
-  options.isolation.cgroup = confinement.cgroup();
+  options.isolation = confinement.isolation(jail);
   options.working_directory = dir.path() / "work";
   auto vm = VirtualMachine::create(*config, options);
   ASSERT_TRUE(vm) << vm.error().to_string();
@@ -379,12 +385,7 @@ TEST(QemuIsolation, VirtiofsdServesAShareInTheVmsCgroupUnderSeccompWithNoNetwork
                     .build();
   ASSERT_TRUE(config) << config.error().to_string();
   auto options = guest_create_options(console);
-  options.isolation.sandbox = Sandbox::required;
-  options.isolation.uid = kNobody;
-  options.isolation.gid = kNobody;
-  options.isolation.jail = jail;
-  options.isolation.network_namespace = confinement.netns();
-  options.isolation.cgroup = confinement.cgroup();
+  options.isolation = confinement.isolation(jail);
   options.working_directory = dir.path() / "work";
   auto vm = VirtualMachine::create(*config, options);
   ASSERT_TRUE(vm) << vm.error().to_string();
