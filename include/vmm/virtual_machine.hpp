@@ -178,6 +178,9 @@ class VirtualMachine {
   // only; elsewhere `unsupported`. See README "Templates and clones".
   void save_template(std::filesystem::path bundle, Completion done);
 
+  // The future forms run no user code: each future is ready as soon as the outcome is known
+  // and the state has changed (state() already says so), without waiting for the callback
+  // thread. Observers of the transition are still called there, possibly after get() returned.
   std::future<Result<void>> start();
   std::future<Result<void>> pause();
   std::future<Result<void>> resume();

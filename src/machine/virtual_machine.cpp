@@ -14,7 +14,8 @@ namespace {
 using detail::Operation;
 
 // The future forms: a completion that fulfils a promise. The core completes every operation
-// exactly once, destruction included, so the promise is never left broken.
+// exactly once, destruction included, so the promise is never left broken. The lifecycle and
+// snapshot futures are fulfilled directly where the outcome is decided (Impl::Delivery).
 template <typename T>
 std::pair<std::function<void(Result<T>)>, std::future<Result<T>>> promised() {
   auto promise = std::make_shared<std::promise<Result<T>>>();
@@ -92,42 +93,49 @@ void VirtualMachine::save_template(std::filesystem::path bundle, Completion done
 
 std::future<Result<void>> VirtualMachine::start() {
   auto [done, future] = promised<void>();
-  start(std::move(done));
+  impl_->run(Operation::start, &detail::Engine::start, std::move(done),
+             Impl::Delivery::direct);
   return std::move(future);
 }
 std::future<Result<void>> VirtualMachine::pause() {
   auto [done, future] = promised<void>();
-  pause(std::move(done));
+  impl_->run(Operation::pause, &detail::Engine::pause, std::move(done),
+             Impl::Delivery::direct);
   return std::move(future);
 }
 std::future<Result<void>> VirtualMachine::resume() {
   auto [done, future] = promised<void>();
-  resume(std::move(done));
+  impl_->run(Operation::resume, &detail::Engine::resume, std::move(done),
+             Impl::Delivery::direct);
   return std::move(future);
 }
 std::future<Result<void>> VirtualMachine::stop() {
   auto [done, future] = promised<void>();
-  stop(std::move(done));
+  impl_->run(Operation::stop, &detail::Engine::stop, std::move(done),
+             Impl::Delivery::direct);
   return std::move(future);
 }
 std::future<Result<void>> VirtualMachine::request_stop() {
   auto [done, future] = promised<void>();
-  request_stop(std::move(done));
+  impl_->run(Operation::request_stop, &detail::Engine::request_stop, std::move(done),
+             Impl::Delivery::direct);
   return std::move(future);
 }
 std::future<Result<void>> VirtualMachine::save(std::filesystem::path bundle) {
   auto [done, future] = promised<void>();
-  save(std::move(bundle), std::move(done));
+  impl_->save(std::move(bundle), std::move(done), detail::SaveKind::full,
+              Impl::Delivery::direct);
   return std::move(future);
 }
 std::future<Result<void>> VirtualMachine::restore(std::filesystem::path bundle) {
   auto [done, future] = promised<void>();
-  restore(std::move(bundle), std::move(done));
+  impl_->restore(std::move(bundle), std::move(done), Impl::Delivery::direct);
   return std::move(future);
 }
 std::future<Result<void>> VirtualMachine::save_template(std::filesystem::path bundle) {
   auto [done, future] = promised<void>();
-  save_template(std::move(bundle), std::move(done));
+  impl_->save(std::move(bundle), std::move(done), detail::SaveKind::template_bundle,
+              Impl::Delivery::direct);
   return std::move(future);
 }
 

@@ -70,7 +70,7 @@ Subscription VirtualMachine::Impl::on_state_change(
 // ---- the operation slot ------------------------------------------------------------------------
 
 std::optional<std::uint64_t> VirtualMachine::Impl::reserve(Operation operation,
-                                                           Completion& done) {
+                                                           Completion& done, Delivery delivery) {
   std::optional<Error> refusal;
   {
     std::lock_guard lock(mutex_);
@@ -83,7 +83,7 @@ std::optional<std::uint64_t> VirtualMachine::Impl::reserve(Operation operation,
       refusal.emplace(Errc::invalid_state, detail::not_allowed_message(operation, state_));
     } else {
       const std::uint64_t id = ++next_id_;
-      in_flight_.emplace(id, operation, std::move(done), state_);
+      in_flight_.emplace(id, operation, std::move(done), delivery, state_);
       return id;
     }
   }
@@ -146,7 +146,7 @@ void VirtualMachine::Impl::finish_locked(Result<void> result) {
                                              : std::nullopt);
     }
   }
-  complete_locked(std::move(operation.done), std::move(result));
+  complete_locked(std::move(operation.done), std::move(result), operation.delivery);
 }
 
 void VirtualMachine::Impl::transition_locked(VmState to, std::optional<Error> reason) {
@@ -166,8 +166,13 @@ void VirtualMachine::Impl::transition_locked(VmState to, std::optional<Error> re
   });
 }
 
-void VirtualMachine::Impl::complete_locked(Completion done, Result<void> result) {
+void VirtualMachine::Impl::complete_locked(Completion done, Result<void> result,
+                                           Delivery delivery) {
   if (!done) return;
+  if (delivery == Delivery::direct) {
+    done(std::move(result));
+    return;
+  }
   callbacks_->post([done = std::move(done), result = std::move(result)]() mutable {
     done(std::move(result));
   });
@@ -177,8 +182,9 @@ void VirtualMachine::Impl::complete_in_flight_locked(Result<void> result) {
   // A save completed here may still have its engine writing: its staging directory belongs to
   // the engine's Done handler and goes when the engine answers or drops it (snapshot/staging.hpp).
   Completion done = std::move(in_flight_->done);
+  const Delivery delivery = in_flight_->delivery;
   in_flight_.reset();
-  complete_locked(std::move(done), std::move(result));
+  complete_locked(std::move(done), std::move(result), delivery);
 }
 
 // ---- follow-ups ----------------------------------------------------------------------------------
@@ -226,8 +232,9 @@ void VirtualMachine::Impl::follow_up_done(std::uint64_t id, Result<void> result)
 
 // ---- operations ----------------------------------------------------------------------------------
 
-void VirtualMachine::Impl::run(Operation operation, EngineCall call, Completion done) {
-  const auto id = reserve(operation, done);
+void VirtualMachine::Impl::run(Operation operation, EngineCall call, Completion done,
+                               Delivery delivery) {
+  const auto id = reserve(operation, done, delivery);
   if (!id) return;
   detail::Engine* engine = enter(*id);
   if (engine == nullptr) return;

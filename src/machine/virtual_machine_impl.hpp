@@ -66,12 +66,24 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   // The engine's figures plus the time since the last transition.
   VmMetrics metrics() const;
 
+  // How an accepted operation's completion reaches its caller.
+  //  - callback_thread: posted to the callback thread, after the observers of its transition
+  //    (the callback forms: user code).
+  //  - direct: called on the thread that decided the outcome, under mutex_, right after the
+  //    state changed (the future forms: fulfilling a promise runs no user code, and the waiting
+  //    caller wakes one thread hand-off sooner; observers still run on the callback thread and
+  //    may see the change after the future is ready).
+  enum class Delivery { callback_thread, direct };
+
   // start, pause, resume, stop, request_stop: `call` is the matching Engine member.
   using EngineCall = void (detail::Engine::*)(detail::Engine::Done);
-  void run(detail::Operation operation, EngineCall call, Completion done);
+  void run(detail::Operation operation, EngineCall call, Completion done,
+           Delivery delivery = Delivery::callback_thread);
   void save(std::filesystem::path bundle, Completion done,
-            detail::SaveKind kind = detail::SaveKind::full);
-  void restore(std::filesystem::path bundle, Completion done);
+            detail::SaveKind kind = detail::SaveKind::full,
+            Delivery delivery = Delivery::callback_thread);
+  void restore(std::filesystem::path bundle, Completion done,
+               Delivery delivery = Delivery::callback_thread);
   // VmPool: a stopped VM prepares its hypervisor for a clone of the template whose RAM file is
   // `memory_file` (Engine::prepare_clone); the state stays stopped. `done` runs on an engine
   // thread, or at once with invalid_state when the VM is not stopped and idle.
@@ -100,18 +112,25 @@ struct VirtualMachine::Impl final : detail::EngineListener,
 
  private:
   struct InFlight {
-    InFlight(std::uint64_t id_, detail::Operation operation_, Completion done_, VmState before_)
-        : id(id_), operation(operation_), done(std::move(done_)), before(before_) {}
+    InFlight(std::uint64_t id_, detail::Operation operation_, Completion done_,
+             Delivery delivery_, VmState before_)
+        : id(id_),
+          operation(operation_),
+          done(std::move(done_)),
+          delivery(delivery_),
+          before(before_) {}
     std::uint64_t id;
     detail::Operation operation;
     Completion done;
+    Delivery delivery;
     VmState before;  // the state the operation started from
     bool entered = false;       // the transitional state is set, the engine was called
     bool following_up = false;  // the engine answered; a follow-up runs, see begin_follow_up()
   };
 
   // Claims the operation slot, or completes `done` with the refusal and returns nothing.
-  std::optional<std::uint64_t> reserve(detail::Operation operation, Completion& done);
+  std::optional<std::uint64_t> reserve(detail::Operation operation, Completion& done,
+                                       Delivery delivery);
   // balloon.cpp: the engine when the VM has a balloon and is running or paused, else nullptr
   // and the refusal.
   detail::Engine* balloon_engine(const char* what, std::optional<Error>& refusal);
@@ -148,7 +167,7 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   // Under mutex_:
   void finish_locked(Result<void> result);
   void transition_locked(VmState to, std::optional<Error> reason);
-  void complete_locked(Completion done, Result<void> result);
+  void complete_locked(Completion done, Result<void> result, Delivery delivery);
   void complete_in_flight_locked(Result<void> result);
 
   const Backend backend_;

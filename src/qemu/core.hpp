@@ -69,6 +69,15 @@ class Core : public std::enable_shared_from_this<Core> {
     wake_worker();
   }
 
+  // ---- commands sent from the caller's thread (direct_commands.cpp) ------------------------
+  // pause, resume and request_stop are one QMP command each. When a run's QMP connection is up,
+  // the caller's thread writes the command itself and the worker, which reads QMP anyway, only
+  // completes `done` when the reply comes: one thread hand-off instead of two, the first
+  // ("wake the worker to write it") being most of vmm's cost over QEMU's own round trip. False,
+  // with `done` untouched, when it cannot be sent so (no connected run, the connection ended):
+  // the operation then runs on the worker as do_simple(), which reports why.
+  bool send_now(std::string_view command, detail::Engine::Done& done);
+
   // ---- operations (run on the worker) ----------------------------------------------------
   Result<void> do_start();
   Result<void> do_pause();
@@ -140,6 +149,9 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // ---- events ----------------------------------------------------------------------------
   void check_stopped(std::uint64_t generation);
+  // Worker (or the run's teardown): the reply to a send_now() command of run `generation`.
+  void complete_sent(std::uint64_t generation, std::string_view command,
+                     Result<nlohmann::json> reply, detail::Engine::Done done);
   void handle_exit(std::uint64_t generation, ExitStatus status);
 
   VmConfig config_;
@@ -159,6 +171,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::deque<std::function<void()>> tasks_;
   std::weak_ptr<detail::EngineListener> listener_;
   Run* live_run_ = nullptr;  // for shutdown() from any thread
+  Run* connected_run_ = nullptr;  // live_run_ once its QMP is up: for send_now() from any thread
   std::thread::id console_thread_id_;
   std::uint64_t generation_ = 0;
   std::uint64_t runs_ = 0;                             // launches so far: names the run's log

@@ -1,12 +1,14 @@
-// vmm internal (QEMU backend): the engine — the Core's worker and operations, the current run's
-// surprises (an unexpected STOP, QEMU's exit) and the detail::Engine adapter. One QEMU run is a
-// Run (run.cpp), save/restore streaming a Migration (migration.cpp), vsock I/O is vsock.cpp, and
-// the factory that plans the runtime layout is factory.cpp.
+// vmm internal (QEMU backend): the engine — the Core's worker and operations and the current
+// run's surprises (an unexpected STOP, QEMU's exit). The detail::Engine adapter over it is
+// engine_adapter.cpp, one QEMU run is a Run (run.cpp), save/restore streaming a Migration
+// (migration.cpp), vsock I/O is vsock.cpp, one-command operations sent from the caller's
+// thread are direct_commands.cpp, and the factory that plans the runtime layout is factory.cpp.
 #include "qemu/qemu_engine.hpp"
 
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -93,8 +95,16 @@ void Core::wake_worker() {
 }
 
 void Core::wait_for_work() {
+  // A command written by send_now() that QEMU leaves unanswered fails here at its deadline.
+  // One sent while the worker already slept is seen at the next wake-up, within a second, so
+  // that sending it never has to wake the worker.
+  int timeout_ms = -1;
+  if (run_) {
+    const auto next = run_->expire_sent_commands();
+    timeout_ms = static_cast<int>(std::min<std::int64_t>(next ? next->count() : 1000, 1000));
+  }
   std::array<pollfd, 2> fds{{{wake_.get(), POLLIN, 0}, {run_ ? run_->poll_fd() : -1, POLLIN, 0}}};
-  while (::poll(fds.data(), fds.size(), -1) < 0 && errno == EINTR) {
+  while (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno == EINTR) {
   }
   if (fds[0].revents != 0) {
     std::uint64_t count = 0;
@@ -161,6 +171,8 @@ Result<void> Core::launch(bool incoming, const QemuCommandLine* command_line) {
     teardown_run();
     return connected;
   }
+  std::lock_guard lock(mutex_);
+  connected_run_ = run_.get();
   return {};
 }
 
@@ -172,6 +184,7 @@ void Core::teardown_run() {
   {
     std::lock_guard lock(mutex_);
     if (live_run_ == run.get()) live_run_ = nullptr;
+    if (connected_run_ == run.get()) connected_run_ = nullptr;
     ++generation_;  // late events of this run are ignored
   }
   run.reset();  // the teardown (~Run)
@@ -319,121 +332,6 @@ Result<Subscription> Core::do_listen_vsock(std::uint32_t port,
     std::lock_guard gate(core->console_gate_);
     if (!core->closing_) on_connection(std::move(connection));
   });
-}
-
-namespace {
-
-class QemuEngine final : public detail::Engine {
- public:
-  explicit QemuEngine(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-  ~QemuEngine() override { core_->shutdown(); }
-  QemuEngine(const QemuEngine&) = delete;
-  QemuEngine& operator=(const QemuEngine&) = delete;
-
-  std::string_view backend_name() const override { return to_string(Backend::qemu); }
-  Acceleration acceleration() const override { return core_->host().acceleration; }
-  const VmConfig& config() const override { return core_->config(); }
-  void set_listener(std::weak_ptr<detail::EngineListener> listener) override {
-    core_->set_listener(std::move(listener));
-  }
-
-  void start(Done done) override {
-    run(std::move(done), [](Core& c) { return c.do_start(); });
-  }
-  void pause(Done done) override {
-    run(std::move(done), [](Core& c) { return c.do_pause(); });
-  }
-  void resume(Done done) override {
-    run(std::move(done), [](Core& c) { return c.do_resume(); });
-  }
-  void stop(Done done) override {
-    run(std::move(done), [](Core& c) { return c.do_stop(); });
-  }
-  void request_stop(Done done) override {
-    // ACPI power button; the guest decides. Its poweroff then ends QEMU (on_guest_stopped).
-    run(std::move(done), [](Core& c) { return c.do_simple("system_powerdown", "request_stop"); });
-  }
-
-  std::optional<std::filesystem::path> log_path() const override { return core_->log_path(); }
-  VmMetrics metrics() const override { return core_->metrics(); }
-
-  Result<void> check_save_support() const override {
-    return check_qemu_save_support(core_->config());
-  }
-  std::string state_file_name() const override { return std::string(qemu::state_file_name); }
-  std::optional<std::string> saved_state_digest() const override {
-    return core_->saved_state_digest();
-  }
-  void save(const std::filesystem::path& state_file, Done done) override {
-    run(std::move(done), [state_file](Core& c) { return c.do_save(state_file); });
-  }
-  void restore(const std::filesystem::path& state_file, Done done) override {
-    run(std::move(done), [state_file](Core& c) { return c.do_restore(state_file); });
-  }
-  Result<void> check_template_support(bool saving) const override {
-    return core_->check_template_support(saving);
-  }
-  void save_template(const std::filesystem::path& state_file,
-                     const std::filesystem::path& memory_file, Done done) override {
-    run(std::move(done), [state_file, memory_file](Core& c) {
-      return c.do_save_template(state_file, memory_file);
-    });
-  }
-  void prepare_clone(const std::filesystem::path& memory_file, Done done) override {
-    run(std::move(done), [memory_file](Core& c) { return c.do_prepare_clone(memory_file); });
-  }
-  void restore_clone(const std::filesystem::path& state_file,
-                     const std::filesystem::path& memory_file, Done done) override {
-    run(std::move(done), [state_file, memory_file](Core& c) {
-      return c.do_restore_clone(state_file, memory_file);
-    });
-  }
-
-  // Whether the VM has a vsock device is decided once (detail::require_vsock_device,
-  // config/config_facts.hpp), by the core before it calls these.
-  void connect_vsock(std::uint32_t port,
-                     std::function<void(Result<FileDescriptor>)> done) override {
-    core_->post([core = core_.get(), port, done = std::move(done)] {
-      auto fd = core->do_connect_vsock(port);
-      core->deliver([&] { done(std::move(fd)); });
-    });
-  }
-  Result<Subscription> listen_vsock(std::uint32_t port,
-                                    std::function<void(FileDescriptor)> on_connection) override {
-    return core_->do_listen_vsock(port, std::move(on_connection));
-  }
-  void set_memory_target(Size target, Done done) override {
-    run(std::move(done), [target](Core& c) { return c.do_set_memory_target(target); });
-  }
-  void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done) override {
-    core_->post([core = core_.get(), done = std::move(done)] {
-      auto info = core->do_memory_balloon();
-      core->deliver([&] { done(std::move(info)); });
-    });
-  }
-  Result<std::vector<GuestAddress>> guest_addresses() const override {
-    return qemu_guest_addresses(core_->config());
-  }
-  Result<FileDescriptor> console_port(std::size_t index) override {
-    return core_->do_console_port(index);
-  }
-
- private:
-  template <typename Op>
-  void run(Done done, Op op) {
-    core_->post([core = core_.get(), done = std::move(done), op = std::move(op)]() mutable {
-      auto result = op(*core);
-      core->deliver([&] { done(std::move(result)); });
-    });
-  }
-
-  std::shared_ptr<Core> core_;
-};
-
-}  // namespace
-
-std::unique_ptr<detail::Engine> make_engine(std::shared_ptr<Core> core) {
-  return std::make_unique<QemuEngine>(std::move(core));
 }
 
 }  // namespace vmm::qemu

@@ -27,6 +27,22 @@ std::chrono::milliseconds until(Clock::time_point deadline) {
                   std::chrono::milliseconds(0));
 }
 
+// A reply as execute() and send_command() report it.
+Result<json> reply_of(QmpMessage& message) {
+  if (message.kind == QmpMessage::Kind::success) return Result<json>(std::move(message.payload));
+  return Result<json>(Error(Errc::backend, fmt::format("QEMU reported {}: {}", message.error_class,
+                                                       message.error_description)));
+}
+
+Error named(std::string_view command, const Error& reason) {
+  return Error(reason.code(), fmt::format("{}: {}", command, reason.message()));
+}
+
+Error no_answer(std::string_view command, std::chrono::milliseconds timeout) {
+  return Error(Errc::timeout,
+               fmt::format("QEMU did not answer {} within {} ms", command, timeout.count()));
+}
+
 }  // namespace
 
 QmpClient::QmpClient(FileDescriptor socket, EventHandler on_event, CloseHandler on_close,
@@ -65,6 +81,7 @@ QmpClient::~QmpClient() {
 }
 
 Result<void> QmpClient::send(const std::string& text, int pass_fd) {
+  std::lock_guard lock(send_mutex_);
   std::size_t offset = 0;
   while (offset < text.size()) {
     iovec iov{const_cast<char*>(text.data() + offset), text.size() - offset};
@@ -95,9 +112,7 @@ Result<void> QmpClient::send(const std::string& text, int pass_fd) {
 
 Result<json> QmpClient::execute(std::string_view command, const json& arguments,
                                 std::chrono::milliseconds timeout, int pass_fd) {
-  const auto failed = [&](const Error& reason) {
-    return make_error(reason.code(), fmt::format("{}: {}", command, reason.message()));
-  };
+  const auto failed = [&](const Error& reason) { return Unexpected(named(command, reason)); };
   if (closed_) return failed(*closed_);
   const auto deadline = Clock::now() + timeout;
   awaited_id_ = next_id_++;
@@ -113,13 +128,73 @@ Result<json> QmpClient::execute(std::string_view command, const json& arguments,
   awaited_id_ = 0;  // a late reply to a timed-out command is dropped
   if (!reply_) {
     if (closed_) return failed(*closed_);
-    return make_error(Errc::timeout, fmt::format("QEMU did not answer {} within {} ms", command,
-                                                 timeout.count()));
+    return Unexpected(no_answer(command, timeout));
   }
   Result<json> result = std::move(*reply_);
   reply_.reset();
   if (!result) return failed(result.error());
   return result;
+}
+
+Result<void> QmpClient::send_command(std::string_view command, ReplyHandler on_reply,
+                                     std::chrono::milliseconds timeout) {
+  const std::uint64_t id = next_id_++;
+  {
+    // Registered before the command leaves, so that its reply always finds it.
+    std::lock_guard lock(sent_mutex_);
+    if (!accepting_) {
+      return make_error(Errc::backend, fmt::format("{}: the QMP connection has ended", command));
+    }
+    sent_.emplace(id, Sent{std::string(command), std::move(on_reply), Clock::now() + timeout,
+                           timeout});
+  }
+  const json request{{"execute", command}, {"id", id}};
+  if (auto written = send(request.dump() + "\n", -1); !written) {
+    take_sent(id);  // dropped unused, as promised
+    return written;
+  }
+  return {};
+}
+
+std::optional<QmpClient::Sent> QmpClient::take_sent(std::uint64_t id) {
+  std::lock_guard lock(sent_mutex_);
+  auto it = sent_.find(id);
+  if (it == sent_.end()) return std::nullopt;
+  Sent sent = std::move(it->second);
+  sent_.erase(it);
+  return sent;
+}
+
+std::optional<std::chrono::milliseconds> QmpClient::expire_overdue() {
+  std::vector<std::pair<ReplyHandler, Error>> overdue;
+  std::optional<std::chrono::milliseconds> next;
+  {
+    std::lock_guard lock(sent_mutex_);
+    const auto now = Clock::now();
+    for (auto it = sent_.begin(); it != sent_.end();) {
+      if (it->second.deadline <= now) {
+        overdue.emplace_back(std::move(it->second.on_reply),
+                             no_answer(it->second.command, it->second.timeout));
+        it = sent_.erase(it);
+      } else {
+        const auto left = until(it->second.deadline) + std::chrono::milliseconds(1);
+        next = next ? std::min(*next, left) : left;
+        ++it;
+      }
+    }
+  }
+  for (auto& [handler, error] : overdue) handler(Result<json>(std::move(error)));
+  return next;
+}
+
+void QmpClient::fail_sent(const Error& reason) {
+  std::map<std::uint64_t, Sent> sent;
+  {
+    std::lock_guard lock(sent_mutex_);
+    accepting_ = false;
+    sent.swap(sent_);
+  }
+  for (auto& [id, command] : sent) command.on_reply(Result<json>(named(command.command, reason)));
 }
 
 void QmpClient::read_available() {
@@ -184,6 +259,7 @@ bool QmpClient::read_once(std::chrono::milliseconds timeout, int wake_fd) {
 void QmpClient::close(Error reason) {
   if (closed_) return;
   closed_ = std::move(reason);
+  fail_sent(*closed_);
   if (on_close_) on_close_(*closed_);
 }
 
@@ -193,17 +269,20 @@ void QmpClient::dispatch(QmpMessage message) {
       greeted_ = true;
       return;
     case QmpMessage::Kind::success:
-    case QmpMessage::Kind::error:
-      // Not ours (we always send ids), or its caller timed out and left.
-      if (!message.id || awaited_id_ == 0 || *message.id != awaited_id_) return;
-      if (message.kind == QmpMessage::Kind::success) {
-        reply_ = Result<json>(std::move(message.payload));
-      } else {
-        reply_ = Result<json>(Error(Errc::backend, fmt::format("QEMU reported {}: {}",
-                                                               message.error_class,
-                                                               message.error_description)));
+    case QmpMessage::Kind::error: {
+      if (!message.id) return;  // not ours: we always send ids
+      if (awaited_id_ != 0 && *message.id == awaited_id_) {
+        reply_ = reply_of(message);
+        return;
+      }
+      // A send_command() reply; or nobody's (its caller timed out and left).
+      if (auto sent = take_sent(*message.id)) {
+        Result<json> reply = reply_of(message);
+        if (!reply) reply = Result<json>(named(sent->command, reply.error()));
+        sent->on_reply(std::move(reply));
       }
       return;
+    }
     case QmpMessage::Kind::event:
       if (on_event_) on_event_(message.event, message.payload);
       return;

@@ -6,13 +6,18 @@
 // arrived (the worker polls fd() next to its work queue); wait_until() reads until a condition
 // on the events holds. A reply thus reaches the waiting thread without a hand-off. When the
 // peer closes or misbehaves (garbage, an over-long line), the command and every later one fail
-// with an error naming QEMU. Not thread-safe: one thread at a time.
+// with an error naming QEMU. One thread reads (every call but send_command); send_command may
+// be called from any thread at the same time, so that a caller can put a command on the wire
+// itself and leave only its reply to the reading thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +37,8 @@ class QmpClient {
   // Called once, on the reading thread, when the stream ends (EOF, error, garbage), or from the
   // destructor (cancelled) if it had not ended before.
   using CloseHandler = std::function<void(const Error& reason)>;
+  // The answer to a send_command(): the "return" value or the error execute() would return.
+  using ReplyHandler = std::function<void(Result<nlohmann::json> reply)>;
 
   // Waits for the greeting and negotiates capabilities (qmp_capabilities), all within
   // `timeout`. `max_line` bounds one message (see QmpMessageSplitter).
@@ -52,6 +59,17 @@ class QmpClient {
                                  const nlohmann::json& arguments = nlohmann::json::object(),
                                  std::chrono::milliseconds timeout = std::chrono::seconds(10),
                                  int pass_fd = -1);
+
+  // Any thread: sends `command` (no arguments) and returns at once. `on_reply` is called exactly
+  // once on the reading thread, inside read_available(), execute(), wait_until() or
+  // expire_overdue(): with the reply; with `timeout` once `timeout` has passed; or with the
+  // close reason when the connection ends (from the destructor too). On an error here (the
+  // connection has ended, the send failed) `on_reply` is not kept and never called.
+  Result<void> send_command(std::string_view command, ReplyHandler on_reply,
+                            std::chrono::milliseconds timeout);
+  // Reading thread: fails the sent commands whose time is up; returns how long until the next
+  // one's, or nullopt when none is waiting.
+  std::optional<std::chrono::milliseconds> expire_overdue();
 
   // The socket to poll for readability; -1 once the connection has ended (nothing more to read).
   int fd() const { return closed_ ? -1 : socket_.get(); }
@@ -83,8 +101,23 @@ class QmpClient {
   QmpMessageSplitter splitter_;
 
   bool greeted_ = false;
-  std::optional<Error> closed_;  // set once, when the stream ends
-  std::uint64_t next_id_ = 1;
+  std::optional<Error> closed_;  // set once, when the stream ends (reading thread)
+  std::atomic<std::uint64_t> next_id_{1};
+  std::mutex send_mutex_;  // one command on the wire at a time (send_command from any thread)
+  // Commands sent by send_command, by id, waiting for their replies.
+  struct Sent {
+    std::string command;
+    ReplyHandler on_reply;
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::milliseconds timeout;
+  };
+  // Takes the command waiting for reply `id` (send_command), if any.
+  std::optional<Sent> take_sent(std::uint64_t id);
+  // Fails every sent command with `reason` (the connection ended).
+  void fail_sent(const Error& reason);
+  std::mutex sent_mutex_;
+  std::map<std::uint64_t, Sent> sent_;
+  bool accepting_ = true;  // under sent_mutex_: false once the connection has ended
   std::uint64_t awaited_id_ = 0;                   // the command execute() waits for
   std::optional<Result<nlohmann::json>> reply_;  // its reply, once read
 };

@@ -5,11 +5,13 @@
 // the run's sockets removed. The engine (core.hpp) owns at most one Run at a time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -93,6 +95,11 @@ class Run {
   int poll_fd() const { return qmp_ ? qmp_->fd() : -1; }
   // Reads and handles the events that have arrived, without blocking.
   void read_events();
+  // Fails the commands sent with QmpClient::send_command whose time is up; the time until the
+  // next deadline, or nullopt when none waits (the worker's poll timeout).
+  std::optional<std::chrono::milliseconds> expire_sent_commands() {
+    return qmp_ ? qmp_->expire_overdue() : std::nullopt;
+  }
 
   // One QMP command; errors name QEMU's exit when it died meanwhile (with_exit_reason).
   Result<nlohmann::json> execute(std::string_view command,
@@ -105,6 +112,7 @@ class Run {
   Result<FileDescriptor> console_port(std::size_t index) const;
 
   // Marks the STOP events of our own `stop` commands as expected (no internal-error check).
+  // Any thread (a pause sent from the caller's thread sets it, its reply clears it).
   void set_own_stop(bool own) { own_stop_ = own; }
 
   // QEMU's exit belongs to the engine's current operation (stop, a reported failure) rather
@@ -149,7 +157,7 @@ class Run {
   std::vector<FileDescriptor> console_ports_;  // our ends of the console ports, in port order
   std::thread console_thread_;
   FileDescriptor interrupt_;      // eventfd: interrupt() ends waits on QMP
-  bool own_stop_ = false;
+  std::atomic<bool> own_stop_{false};
   bool exit_expected_ = false;
   RunEvents events_;
 };

@@ -55,8 +55,9 @@ Result<void> verify_digests(const fs::path& bundle, const SnapshotManifest& mani
 
 }  // namespace
 
-void VirtualMachine::Impl::save(fs::path requested, Completion done, detail::SaveKind kind) {
-  const auto id = reserve(Operation::save, done);
+void VirtualMachine::Impl::save(fs::path requested, Completion done, detail::SaveKind kind,
+                                Delivery delivery) {
+  const auto id = reserve(Operation::save, done, delivery);
   if (!id) return;
   const bool as_template = kind == detail::SaveKind::template_bundle;
   const std::string_view operation = as_template ? "save_template" : "save";
@@ -155,8 +156,8 @@ void VirtualMachine::Impl::save_written(std::uint64_t id,
   if (!started) staging->remove();
 }
 
-void VirtualMachine::Impl::restore(fs::path bundle, Completion done) {
-  const auto id = reserve(Operation::restore, done);
+void VirtualMachine::Impl::restore(fs::path bundle, Completion done, Delivery delivery) {
+  const auto id = reserve(Operation::restore, done, delivery);
   if (!id) return;
   // The manifest is checked against this VM before any hypervisor call, state unchanged.
   auto manifest = read_snapshot_manifest(bundle);

@@ -93,6 +93,41 @@ TEST(CallbackThreadModel, AResetListenerGetsNoConnectionQueuedBeforeTheReset) {
   EXPECT_TRUE(log.get().empty());
 }
 
+// The future forms run no user code, so they do not queue behind the callback thread: a
+// pause's future is ready, with the state already paused, while an observer still holds that
+// thread; the observers then see the transitions in order. The callback form waits its turn.
+TEST(CallbackThreadModel, FuturesDoNotWaitForTheCallbackThread) {
+  TempDir dir;
+  FakeVm fake(base_config(dir));
+  fake.drive_to(VmState::running);
+  ASSERT_TRUE(fake.log.wait_for_count(2));
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future();
+  fake.vm->connect_vsock(1, [&](Result<FileDescriptor>) {
+    entered.set_value();
+    released.wait();
+  });
+  ASSERT_EQ(entered.get_future().wait_for(support::kTimeout), std::future_status::ready);
+  auto paused = fake.vm->pause();
+  ASSERT_EQ(paused.wait_for(support::kTimeout), std::future_status::ready)
+      << "the future waited for the held callback thread";
+  EXPECT_TRUE(paused.get());
+  EXPECT_EQ(fake.vm->state(), VmState::paused);
+  EXPECT_EQ(fake.log.changes().size(), 2u) << "observers ran while their thread was held";
+  Completions resumed;
+  fake.vm->resume(resumed.callback());
+  ASSERT_TRUE(support::wait_until([&] { return fake.vm->state() == VmState::running; }));
+  EXPECT_EQ(resumed.count(), 0u) << "a callback completion ran while its thread was held";
+  release.set_value();
+  ASSERT_TRUE(resumed.wait_for(1));
+  EXPECT_TRUE(resumed.result(0));
+  ASSERT_TRUE(fake.log.wait_for_count(6));
+  EXPECT_EQ(fake.log.targets(),
+            (std::vector<VmState>{VmState::starting, VmState::running, VmState::pausing,
+                                  VmState::paused, VmState::resuming, VmState::running}));
+}
+
 TEST(CallbackThreadModel, ConsoleLinesArePostedToTheCallbackThreadInOrder) {
   auto thread = std::make_shared<detail::CallbackThread>();
   std::mutex mutex;

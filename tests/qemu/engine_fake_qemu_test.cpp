@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include "machine/engine.hpp"
+#include "qemu/run.hpp"
 #include "test_support.hpp"
 #include "vmm/vmm.hpp"
 
@@ -75,6 +76,18 @@ void event(int fd, const std::string& name, const json& data = json::object()) {
       if (command.is_discarded()) continue;
       const std::string name = command.value("execute", "");
       const auto id = command["id"];
+      // The pause scenarios: `stop` unanswered, refused, or the end of QEMU.
+      if (name == "stop" && scenario == "stop-unanswered") continue;
+      if (name == "stop" && scenario == "stop-refused") {
+        write_line(qmp, json{{"error", {{"class", "GenericError"}, {"desc", "not now"}}},
+                             {"id", id}}
+                            .dump());
+        continue;
+      }
+      if (name == "stop" && scenario == "stop-dies") {
+        std::fputs("qemu-system-x86_64: dying on stop\n", stderr);
+        std::_Exit(3);
+      }
       json result = json::object();
       if (name == "query-status") {
         result = {{"status", scenario == "internal-error" ? "internal-error" : "running"},
@@ -264,6 +277,46 @@ TEST_F(FakeQemuEngineTest, FailedMigrationFailsSaveWithQemusReasonAndRemovesTheF
   EXPECT_EQ(saved.error().code(), Errc::backend);
   EXPECT_THAT(saved.error().message(), HasSubstr("No space left on device"));
   EXPECT_FALSE(std::filesystem::exists(state));
+  ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
+}
+
+// pause is sent from the caller's thread and completed by the worker (Core::send_now); its
+// failures must still reach its Done: QEMU's refusal, QEMU's death, and no answer at all.
+TEST_F(FakeQemuEngineTest, ARefusedPauseFailsWithQemusErrorAndTheRunGoesOn) {
+  create("stop-refused");
+  ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
+  const auto paused = await([&](auto done) { engine_->pause(done); });
+  ASSERT_FALSE(paused);
+  EXPECT_EQ(paused.error().code(), Errc::backend);
+  EXPECT_THAT(paused.error().message(), HasSubstr("stop: QEMU reported GenericError: not now"));
+  ASSERT_TRUE(await([&](auto done) { engine_->resume(done); }));  // QEMU still answers
+  ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
+  EXPECT_FALSE(listener_->failure_now().has_value());
+}
+
+TEST_F(FakeQemuEngineTest, QemuDyingOnAPauseFailsItAndIsReported) {
+  create("stop-dies");
+  ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
+  const auto paused = await([&](auto done) { engine_->pause(done); });
+  ASSERT_FALSE(paused);
+  EXPECT_EQ(paused.error().code(), Errc::backend);
+  EXPECT_THAT(paused.error().message(), HasSubstr("stop"));
+  const auto failure = listener_->wait_failure();
+  ASSERT_TRUE(failure) << "QEMU's death went unreported";
+  EXPECT_THAT(failure->message(), HasSubstr("exit code 3"));
+  EXPECT_THAT(failure->message(), HasSubstr("dying on stop"));
+}
+
+TEST_F(FakeQemuEngineTest, AnUnansweredPauseTimesOutInsteadOfHanging) {
+  create("stop-unanswered");
+  ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
+  const auto begin = std::chrono::steady_clock::now();
+  const auto paused = await([&](auto done) { engine_->pause(done); });
+  ASSERT_FALSE(paused);
+  EXPECT_EQ(paused.error().code(), Errc::timeout);
+  EXPECT_THAT(paused.error().message(), HasSubstr("did not answer stop"));
+  // command_timeout (10 s), noticed by the worker within its one-second poll bound.
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, command_timeout + 3s);
   ASSERT_TRUE(await([&](auto done) { engine_->stop(done); }));
 }
 
