@@ -123,7 +123,7 @@ class VmConfigBuilder {
   VmConfigBuilder& nested_virtualization(bool enabled = true);
   VmConfigBuilder& machine_identifier(std::vector<std::uint8_t> data);
 
-  // Validates every field (see README "Validation rules"), generates missing MACs and the
+  // Validates every field (see docs/config-reference.md), generates missing MACs and the
   // machine identifier, and returns the immutable config, or the first error, naming the field
   // and the offending value. Relative paths become absolute (against the current directory at
   // build()), so that a printed config or a snapshot manifest works from any directory.

@@ -175,7 +175,7 @@ class VirtualMachine {
   // of clones, in any number of processes, share the pages they have not written, and never
   // write the template's files. A clone keeps the template's MACs and machine identifier, so
   // templates allow NAT networks only (each VM has its own), and read-only disks only. QEMU
-  // only; elsewhere `unsupported`. See README "Templates and clones".
+  // only; elsewhere `unsupported`. See docs/snapshots.md, "Templates and clones".
   void save_template(std::filesystem::path bundle, Completion done);
 
   // The future forms run no user code: each future is ready as soon as the outcome is known
@@ -225,7 +225,7 @@ class VirtualMachine {
   void memory_balloon(std::function<void(Result<MemoryBalloonInfo>)> done);
   std::future<Result<MemoryBalloonInfo>> memory_balloon();
 
-  // The guest's clock (README "Guest clock"): sets it to the host's current time through the
+  // The guest's clock (docs/snapshots.md): sets it to the host's current time through the
   // QEMU guest agent (qemu-ga's guest-sync-delimited, then guest-set-time) on the console port
   // named "org.qemu.guest_agent.0" (VmConfigBuilder::console_port), on which the guest must run
   // qemu-ga. invalid_config at once when the config has no such port, invalid_state when the VM

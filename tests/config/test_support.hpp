@@ -16,12 +16,17 @@
 #include "support/temp_dir.hpp"
 #include "vmm/devices.hpp"
 #include "vmm/error.hpp"
+#include "vmm/mac_address.hpp"
 
 namespace vmm_test {
 
 namespace fs = std::filesystem;
 
 using TempDir = vmm::support::TempDir;
+
+// Two distinct unicast MACs, for the tests that give networks their addresses.
+inline const vmm::MacAddress kMacA({0x52, 0x54, 0x00, 0x00, 0x00, 0x01});
+inline const vmm::MacAddress kMacB({0x52, 0x54, 0x00, 0x00, 0x00, 0x02});
 
 // A disk image with every other field at its default.
 inline vmm::DiskImage disk_at(const fs::path& path) {

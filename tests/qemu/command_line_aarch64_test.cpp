@@ -1,7 +1,7 @@
 // The QEMU command line on an arm64 Linux host (Graviton, Ampere, QEMU on Apple silicon):
 // qemu-system-aarch64's virt machine, its GIC and CPU, PCI virtio devices, the PL011 early
 // console and AAVMF for EFI. Only the argv is checked here: no arm64 guest boots on this x86_64
-// machine (README, "What is and is not verified here").
+// machine (docs/verification.md).
 #include <gtest/gtest.h>
 
 #include "qemu/command_line.hpp"

@@ -1,82 +1,24 @@
-// The VmConfig -> QEMU argv decisions, without QEMU.
-#include "qemu/command_line.hpp"
-
+// The VmConfig -> QEMU argv decisions, without QEMU: the machine, boot, consoles, CPU and
+// machine identifier, and what blocks saving. Disks are in command_line_disks_test.cpp, the
+// other devices in command_line_devices_test.cpp.
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
 
+#include "command_line_fixture.hpp"
+#include "qemu/command_line.hpp"
 #include "test_support.hpp"
 #include "vmm/vmm.hpp"
 
 namespace vmm::qemu {
 namespace {
 
-using nlohmann::json;
+using testing::CommandLineTest;
 using testing::has_flag;
-using testing::ScratchDir;
+using testing::other_devices;
 using testing::values_of;
-
-// The -device values besides the virtio console's two, which every command line has (tested
-// on their own below).
-std::vector<std::string> other_devices(const std::vector<std::string>& argv) {
-  std::vector<std::string> devices;
-  for (auto& device : values_of(argv, "-device")) {
-    if (device.rfind("virtio-serial-", 0) != 0 && device.rfind("virtconsole,", 0) != 0) {
-      devices.push_back(std::move(device));
-    }
-  }
-  return devices;
-}
-
-class CommandLineTest : public ::testing::Test {
- protected:
-  CommandLineTest() {
-    kernel_ = scratch_.file("vmlinuz");
-    initrd_ = scratch_.file("initrd.img");
-    host_.binary = "/usr/bin/qemu-system-x86_64";
-    host_.acceleration = Acceleration::tcg;
-    host_.tsc_khz = 2596122;
-    host_.virtiofsd = "/usr/lib/qemu/virtiofsd";
-  }
-
-  VmConfigBuilder linux_builder() {
-    auto builder = VmConfig::builder();
-    builder.cpus(1).memory(Size::mib(256)).linux_boot(kernel_, initrd_, "console=ttyS0 quiet");
-    return builder;
-  }
-
-  VmConfig build(const VmConfigBuilder& builder) {
-    auto config = builder.build();
-    EXPECT_TRUE(config.has_value()) << (config ? "" : config.error().to_string());
-    return *config;
-  }
-
-  Result<QemuCommandLine> command_line(const VmConfigBuilder& builder) {
-    return build_qemu_command_line(build(builder), host_, paths_);
-  }
-
-  std::vector<std::string> argv(const VmConfigBuilder& builder) {
-    auto line = command_line(builder);
-    EXPECT_TRUE(line.has_value()) << (line ? "" : line.error().to_string());
-    return line ? line->argv : std::vector<std::string>{};
-  }
-
-  void expect_unsupported(const VmConfigBuilder& builder, std::string_view mentions) {
-    auto line = command_line(builder);
-    ASSERT_FALSE(line.has_value());
-    EXPECT_EQ(line.error().code(), Errc::unsupported);
-    EXPECT_NE(line.error().message().find(mentions), std::string::npos) << line.error().message();
-  }
-
-  ScratchDir scratch_;
-  std::filesystem::path kernel_;
-  std::filesystem::path initrd_;
-  QemuHostFacts host_;
-  QemuRuntimePaths paths_;
-};
 
 TEST_F(CommandLineTest, LinuxBootUsesMicrovmWithTheBaseFlags) {
   const auto line = command_line(linux_builder());
@@ -222,144 +164,6 @@ TEST_F(CommandLineTest, OtherIdentifierLengthsHashToAStableVersion8Uuid) {
   EXPECT_EQ(machine_uuid_bytes(a).size(), 16u);
 }
 
-TEST_F(CommandLineTest, RawDiskIsAVirtioBlockDeviceWithCachedFsyncDefaults) {
-  const auto disk = scratch_.file("disk.img");
-  auto builder = linux_builder();
-  builder.disk(disk);
-  const auto a = argv(builder);
-  const auto blockdevs = values_of(a, "-blockdev");
-  ASSERT_EQ(blockdevs.size(), 1u);
-  const auto node = json::parse(blockdevs[0]);
-  EXPECT_EQ(node["driver"], "raw");
-  EXPECT_EQ(node["node-name"], "disk0");
-  EXPECT_EQ(node["read-only"], false);
-  EXPECT_EQ(node["file"]["driver"], "file");
-  EXPECT_EQ(node["file"]["filename"], disk.string());
-  EXPECT_EQ(node["file"]["cache"]["direct"], false);
-  EXPECT_EQ(node["file"]["cache"]["no-flush"], false);
-  EXPECT_EQ(other_devices(a), std::vector<std::string>{"virtio-blk-device,drive=disk0,werror=report,rerror=report"});
-}
-
-TEST_F(CommandLineTest, UncachedUnsyncedReadOnlyQcow2MapsToQemuCacheKnobs) {
-  DiskImage disk;
-  disk.path = scratch_.file("disk.qcow2");
-  disk.format = DiskFormat::qcow2;
-  disk.read_only = true;
-  disk.caching = CachingMode::uncached;
-  disk.sync = SyncMode::none;
-  disk.device_id = "serial,with,commas";
-  auto builder = linux_builder();
-  builder.disk(disk);
-  const auto a = argv(builder);
-  const auto node = json::parse(values_of(a, "-blockdev").at(0));
-  EXPECT_EQ(node["driver"], "qcow2");
-  EXPECT_EQ(node["read-only"], true);
-  EXPECT_EQ(node["file"]["read-only"], true);
-  EXPECT_EQ(node["cache"]["direct"], true);
-  EXPECT_EQ(node["cache"]["no-flush"], true);
-  EXPECT_EQ(other_devices(a),
-            std::vector<std::string>{"virtio-blk-device,drive=disk0,serial=serial,,with,,commas,werror=report,rerror=report"});
-}
-
-// QEMU refuses a block device under the `file` driver; host_device takes the same options, so
-// read-only and the caching/sync modes map as for an image file. Regular files keep `file`.
-TEST_F(CommandLineTest, BlockDeviceDisksUseTheHostDeviceDriver) {
-  // The engine's stat decides what is a block device; the builder only reads its answer, so
-  // plain files stand in for the devices here.
-  DiskImage read_only_device;
-  read_only_device.path = scratch_.file("sdb");
-  read_only_device.read_only = true;
-  read_only_device.caching = CachingMode::uncached;
-  read_only_device.sync = SyncMode::none;
-  DiskImage qcow2_device;
-  qcow2_device.path = scratch_.file("lv0");
-  qcow2_device.format = DiskFormat::qcow2;
-  const auto file = scratch_.file("disk.img");
-  auto builder = linux_builder();
-  builder.disk(read_only_device).disk(qcow2_device).disk(file);
-  paths_.disk_is_block_device = {true, true};  // the third disk has no entry: a file
-  const auto a = argv(builder);
-  const auto blockdevs = values_of(a, "-blockdev");
-  ASSERT_EQ(blockdevs.size(), 3u);
-
-  const auto ro = json::parse(blockdevs[0]);
-  EXPECT_EQ(ro["driver"], "raw");
-  EXPECT_EQ(ro["read-only"], true);
-  EXPECT_EQ(ro["file"]["driver"], "host_device");
-  EXPECT_EQ(ro["file"]["filename"], read_only_device.path.string());
-  EXPECT_EQ(ro["file"]["read-only"], true);
-  EXPECT_EQ(ro["file"]["cache"]["direct"], true);
-  EXPECT_EQ(ro["file"]["cache"]["no-flush"], true);
-
-  const auto qcow2 = json::parse(blockdevs[1]);
-  EXPECT_EQ(qcow2["driver"], "qcow2");
-  EXPECT_EQ(qcow2["file"]["driver"], "host_device");
-  EXPECT_EQ(qcow2["file"]["read-only"], false);
-  EXPECT_EQ(qcow2["file"]["cache"]["direct"], false);
-  EXPECT_EQ(qcow2["file"]["cache"]["no-flush"], false);
-
-  EXPECT_EQ(json::parse(blockdevs[2])["file"]["driver"], "file");
-  // The guest sees the same virtio disk either way.
-  EXPECT_EQ(other_devices(a),
-            (std::vector<std::string>{
-                "virtio-blk-device,drive=disk0,werror=report,rerror=report",
-                "virtio-blk-device,drive=disk1,werror=report,rerror=report",
-                "virtio-blk-device,drive=disk2,werror=report,rerror=report"}));
-}
-
-TEST_F(CommandLineTest, AutomaticCachingUsesThePageCacheAndFullSyncHonoursFlushes) {
-  DiskImage disk;
-  disk.path = scratch_.file("disk.img");
-  disk.caching = CachingMode::automatic;
-  disk.sync = SyncMode::full;
-  auto builder = linux_builder();
-  builder.disk(disk);
-  const auto node = json::parse(values_of(argv(builder), "-blockdev").at(0));
-  EXPECT_EQ(node["cache"]["direct"], false);
-  EXPECT_EQ(node["cache"]["no-flush"], false);
-}
-
-TEST_F(CommandLineTest, AsifDisksAreUnsupported) {
-  DiskImage disk;
-  disk.path = scratch_.file("disk.asif");
-  disk.format = DiskFormat::asif;
-  auto builder = linux_builder();
-  builder.disk(disk);
-  expect_unsupported(builder, "asif");
-}
-
-TEST_F(CommandLineTest, NvmeDiskNeedsPciSoTheMachineIsQ35WithASerial) {
-  DiskImage disk;
-  disk.path = scratch_.file("disk.img");
-  disk.bus = BlockBus::nvme;
-  auto builder = linux_builder();
-  builder.disk(disk);
-  const auto line = command_line(builder);
-  ASSERT_TRUE(line.has_value());
-  EXPECT_EQ(line->machine, MachineType::q35);
-  EXPECT_EQ(values_of(line->argv, "-machine"), std::vector<std::string>{"q35"});
-  EXPECT_TRUE(values_of(line->argv, "-global").empty());
-  // No TSC hint on q35: it has HPET and the PM timer.
-  EXPECT_EQ(values_of(line->argv, "-append"), std::vector<std::string>{"console=ttyS0 quiet"});
-  EXPECT_EQ(other_devices(line->argv),
-            std::vector<std::string>{"nvme,drive=disk0,serial=vmm-disk0"});
-}
-
-TEST_F(CommandLineTest, UsbDisksShareOneXhciController) {
-  auto builder = linux_builder();
-  for (int i = 0; i < 2; ++i) {
-    DiskImage disk;
-    disk.path = scratch_.file(fmt::format("disk{}.img", i));
-    disk.bus = BlockBus::usb;
-    disk.device_id = fmt::format("usb{}", i);
-    builder.disk(disk);
-  }
-  EXPECT_EQ(other_devices(argv(builder)),
-            (std::vector<std::string>{"qemu-xhci,id=usb",
-                                      "usb-storage,bus=usb.0,drive=disk0,serial=usb0,werror=report,rerror=report",
-                                      "usb-storage,bus=usb.0,drive=disk1,serial=usb1,werror=report,rerror=report"}));
-}
-
 TEST_F(CommandLineTest, EfiBootUsesOvmfFlashOnQ35WithPciDevices) {
   host_.ovmf_code = "/usr/share/OVMF/OVMF_CODE.fd";
   host_.ovmf_vars = "/usr/share/OVMF/OVMF_VARS.fd";
@@ -386,132 +190,6 @@ TEST_F(CommandLineTest, EfiBootWithoutFirmwareIsUnsupportedNamingThePackage) {
   auto builder = VmConfig::builder();
   builder.cpus(1).memory(Size::mib(256)).efi_boot(efi);
   expect_unsupported(builder, "ovmf");
-}
-
-TEST_F(CommandLineTest, NatNetworkIsUserModeWithTheMac) {
-  const auto mac = *MacAddress::parse("52:54:00:12:34:56");
-  auto builder = linux_builder();
-  builder.nat_network(mac);
-  const auto a = argv(builder);
-  EXPECT_EQ(values_of(a, "-netdev"),
-            std::vector<std::string>{"user,id=net0,net=10.0.2.0/24,dhcpstart=10.0.2.15"});
-  EXPECT_EQ(other_devices(a),
-            std::vector<std::string>{"virtio-net-device,netdev=net0,mac=52:54:00:12:34:56"});
-}
-
-TEST_F(CommandLineTest, TapNetworkOpensTheInterfaceByNameWithoutScripts) {
-  auto builder = linux_builder();
-  builder.network(TapNetwork{"tap,0"}, *MacAddress::parse("52:54:00:12:34:57"));
-  const auto a = argv(builder);
-  // A comma in the name is doubled: QEMU's option syntax would split there.
-  EXPECT_EQ(values_of(a, "-netdev"),
-            std::vector<std::string>{"tap,id=net0,ifname=tap,,0,script=no,downscript=no"});
-  EXPECT_EQ(other_devices(a),
-            std::vector<std::string>{"virtio-net-device,netdev=net0,mac=52:54:00:12:34:57"});
-}
-
-TEST_F(CommandLineTest, FileHandleNetworkPassesTheMappedDescriptorWithItsMtu) {
-  std::array<int, 2> pair{};
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM, 0, pair.data()), 0);
-  auto builder = linux_builder();
-  builder.nat_network();
-  builder.network(FileHandleNetwork{pair[0], 9000});
-  paths_.network_fds = {-1, 5};
-  const auto a = argv(builder);
-  ::close(pair[0]);
-  ::close(pair[1]);
-  const auto netdevs = values_of(a, "-netdev");
-  ASSERT_EQ(netdevs.size(), 2u);
-  const auto netdev = json::parse(netdevs[1]);
-  EXPECT_EQ(netdev["type"], "dgram");
-  EXPECT_EQ(netdev["id"], "net1");
-  EXPECT_EQ(netdev["local"]["type"], "fd");
-  EXPECT_EQ(netdev["local"]["str"], "5");
-  const auto devices = other_devices(a);
-  ASSERT_EQ(devices.size(), 2u);
-  EXPECT_EQ(devices[1].rfind("virtio-net-device,netdev=net1,mac=", 0), 0u) << devices[1];
-  EXPECT_NE(devices[1].find(",host_mtu=9000"), std::string::npos) << devices[1];
-}
-
-TEST_F(CommandLineTest, UnixDatagramNetworkBindsALocalPathAndSendsToThePeer) {
-  auto builder = linux_builder();
-  builder.network(UnixDatagramNetwork{"/run/peer.sock", 1500});
-  paths_.network_local_sockets = {scratch_.path() / "net0.sock"};
-  const auto a = argv(builder);
-  const auto netdev = json::parse(values_of(a, "-netdev").at(0));
-  EXPECT_EQ(netdev["type"], "dgram");
-  EXPECT_EQ(netdev["local"]["type"], "unix");
-  EXPECT_EQ(netdev["local"]["path"], (scratch_.path() / "net0.sock").string());
-  EXPECT_EQ(netdev["remote"]["type"], "unix");
-  EXPECT_EQ(netdev["remote"]["path"], "/run/peer.sock");
-  EXPECT_NE(other_devices(a).at(0).find(",host_mtu=1500"), std::string::npos);
-}
-
-TEST_F(CommandLineTest, BridgedAndVmnetNetworksAreUnsupported) {
-  auto bridged = linux_builder();
-  bridged.network(BridgedNetwork{"eth0"});
-  expect_unsupported(bridged, "bridged");
-  auto vmnet = linux_builder();
-  vmnet.network(VmnetNetwork{});
-  expect_unsupported(vmnet, "vmnet");
-}
-
-TEST_F(CommandLineTest, ShareRunsOverVhostUserWithSharedMemory) {
-  auto builder = linux_builder();
-  builder.share("data", scratch_.dir("shared"));
-  paths_.virtiofs_sockets = {scratch_.path() / "fs,0.sock"};
-  const auto a = argv(builder);
-  EXPECT_EQ(values_of(a, "-machine"),
-            std::vector<std::string>{"microvm,acpi=on,memory-backend=mem"});
-  EXPECT_EQ(values_of(a, "-object"),
-            std::vector<std::string>{"memory-backend-memfd,id=mem,size=256M,share=on"});
-  EXPECT_EQ(values_of(a, "-chardev").back(),
-            "socket,id=fs0,path=" + (scratch_.path() / "fs,,0.sock").string());
-  EXPECT_EQ(other_devices(a),
-            std::vector<std::string>{"vhost-user-fs-device,chardev=fs0,tag=data"});
-}
-
-TEST_F(CommandLineTest, SharesWithoutVirtiofsdAreUnsupportedNamingIt) {
-  host_.virtiofsd.reset();
-  auto builder = linux_builder();
-  builder.share("data", scratch_.dir("shared"));
-  paths_.virtiofs_sockets = {scratch_.path() / "fs0.sock"};
-  expect_unsupported(builder, "virtiofsd");
-}
-
-TEST_F(CommandLineTest, ReadOnlyAndMultiDirectorySharesAreUnsupported) {
-  paths_.virtiofs_sockets = {scratch_.path() / "fs0.sock"};
-  auto read_only = linux_builder();
-  read_only.share("data", scratch_.dir("ro"), true);
-  expect_unsupported(read_only, "read-only");
-
-  VirtiofsShare multi;
-  multi.tag = "many";
-  multi.source = std::map<std::string, SharedDirectory>{{"a", {scratch_.dir("a"), false}},
-                                                        {"b", {scratch_.dir("b"), false}}};
-  auto many = linux_builder();
-  many.share(multi);
-  expect_unsupported(many, "several directories");
-}
-
-TEST_F(CommandLineTest, VsockNeedsVhostVsock) {
-  auto builder = linux_builder();
-  builder.vsock();
-  expect_unsupported(builder, "/dev/vhost-vsock");
-  host_.vhost_vsock = true;
-  paths_.vsock_cid = 42;
-  EXPECT_EQ(other_devices(argv(builder)),
-            std::vector<std::string>{"vhost-vsock-device,guest-cid=42"});
-}
-
-TEST_F(CommandLineTest, EntropyAndBalloonAreVirtioDevices) {
-  auto builder = linux_builder();
-  builder.entropy().balloon();
-  const auto a = argv(builder);
-  EXPECT_EQ(values_of(a, "-object"),
-            std::vector<std::string>{"rng-random,id=rng0,filename=/dev/urandom"});
-  EXPECT_EQ(other_devices(a),
-            (std::vector<std::string>{"virtio-rng-device,rng=rng0", "virtio-balloon-device"}));
 }
 
 TEST_F(CommandLineTest, RosettaIsUnsupported) {
