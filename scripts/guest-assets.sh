@@ -62,9 +62,9 @@ modules=(
 	cdrom isofs
 	efivarfs
 )
-# The generic kernel's disk and USB drivers (the cloud kernel has no USB; its guest does not need
-# these): NVMe, SCSI disks (sd_mod, for USB storage), xHCI and USB mass storage, after the
-# checksums t10-pi needs. The build checks every module's depends= against this order.
+# The generic kernel's disk and USB drivers, which it builds as modules (the cloud kernel builds
+# NVMe in and has no USB): NVMe, SCSI disks (sd_mod, for USB storage), xHCI and USB mass storage,
+# after the checksums t10-pi needs. The build checks every module's depends= against this order.
 if [[ $guest_kernel == generic ]]; then
 	modules+=(
 		crc64 crc64_rocksoft crct10dif_common crc_t10dif t10_pi nvme_core nvme
