@@ -44,7 +44,7 @@ GuestAssets find_guest_assets() {
 }
 
 GuestAssets find_generic_guest_assets() {
-  return find_assets_in("VMM_GUEST_GENERIC_DIR", "build/guest-generic",
+  return find_assets_in("VMM_GUEST_GENERIC_DIR", VMM_GUEST_GENERIC_DIR_DEFAULT,
                         "VMM_GUEST_KERNEL=generic scripts/guest-assets.sh ");
 }
 
