@@ -6,13 +6,19 @@
 #   VMM_GUEST_ARCH=arm64 builds the same guest for arm64 (qemu-system-aarch64's virt machine; under
 #   TCG on an x86_64 host): Debian's arm64 kernel and busybox, fetched with a private apt state
 #   in OUTDIR/apt, so the host's dpkg architectures and apt lists are left as they are.
+#   VMM_GUEST_KERNEL=generic builds it with Debian's generic kernel (linux-image-amd64, a ~70 MB
+#   package) instead of the cloud one: the cloud kernel has no USB support at all
+#   (CONFIG_USB_SUPPORT is not set), so the one test that looks at a USB disk from inside the
+#   guest boots this flavour. Its initramfs also carries the NVMe, SCSI disk, xHCI and USB
+#   storage modules, which the generic kernel builds as modules.
 # Produces OUTDIR/vmlinuz and OUTDIR/initrd.img (gzip'd cpio newc) and prints
 # their paths as the last two lines of stdout (everything else goes to stderr).
 #
-# The kernel is Debian's cloud kernel (linux-image-cloud-amd64), unpacked with
-# `dpkg -x` (never installed); the initramfs holds busybox-static, the virtio /
-# ACPI button / vsock modules and scripts/guest-init.sh as /init.
-# Re-running is a no-op while the kernel package version and the sha256 of
+# The kernel is Debian's cloud kernel (linux-image-cloud-amd64; the smallest, and the fastest to
+# boot under TCG) unless VMM_GUEST_KERNEL=generic, unpacked with `dpkg -x` (never installed); the
+# initramfs holds busybox-static, the virtio / ACPI button / vsock modules (and the generic
+# flavour's disk and USB ones) and scripts/guest-init.sh as /init.
+# Re-running is a no-op while the kernel package version, the flavour and the sha256 of
 # this script and of guest-init.sh match OUTDIR/.stamp.
 set -euo pipefail
 
@@ -30,7 +36,15 @@ amd64 | arm64) ;;
 	exit 2
 	;;
 esac
-kernel_meta=linux-image-cloud-$guest_arch
+guest_kernel=${VMM_GUEST_KERNEL:-cloud}
+case $guest_kernel in
+cloud) kernel_meta=linux-image-cloud-$guest_arch ;;
+generic) kernel_meta=linux-image-$guest_arch ;;
+*)
+	echo "guest-assets: VMM_GUEST_KERNEL must be cloud or generic, not $guest_kernel" >&2
+	exit 2
+	;;
+esac
 tool_pkgs=(busybox-static cpio gzip)
 # The QEMU guest agent (qemu-ga) goes into the initramfs with the host's copies of the shared
 # libraries it links (found with ldd on the unpacked binary; the host is Debian 12 like the
@@ -48,6 +62,16 @@ modules=(
 	cdrom isofs
 	efivarfs
 )
+# The generic kernel's disk and USB drivers, which it builds as modules (the cloud kernel builds
+# NVMe in and has no USB): NVMe, SCSI disks (sd_mod, for USB storage), xHCI and USB mass storage,
+# after the checksums t10-pi needs. The build checks every module's depends= against this order.
+if [[ $guest_kernel == generic ]]; then
+	modules+=(
+		crc64 crc64_rocksoft crct10dif_common crc_t10dif t10_pi nvme_core nvme
+		scsi_common scsi_mod sd_mod
+		usb_common usbcore xhci_hcd xhci_pci usb_storage uas
+	)
+fi
 
 log() { printf 'guest-assets: %s\n' "$*" >&2; }
 die() {
@@ -147,7 +171,7 @@ if command -v flock >/dev/null 2>&1; then
 	flock 9
 fi
 
-hashes="arch=$guest_arch init=$(sha "$init_src")
+hashes="arch=$guest_arch kernel=$guest_kernel init=$(sha "$init_src")
 script=$(sha "$script_path")"
 
 # Fast path without asking apt (apt-cache takes ~0.5 s a call when its
@@ -344,6 +368,12 @@ for m in "${modules[@]}"; do
 	*.ko.gz) gzip -dc "$src" >"$dst" ;;
 	*) die "unknown module format: $src" ;;
 	esac
+	# Its dependencies must already be listed (loaded before it) or builtin: insmod does not
+	# resolve them, and a module that fails to load is silently skipped at boot.
+	for dep in $(tr '\0' '\n' <"$dst" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		grep -qxF "${dep//-/_}" "$root/etc/modules" ||
+			die "module $m needs $dep, which is not listed before it in guest-assets.sh"
+	done
 	echo "$m" >>"$root/etc/modules"
 done
 

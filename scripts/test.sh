@@ -33,6 +33,10 @@ echo "== test guest ($VMM_GUEST_DIR; about 10 s the first time, then reused) =="
 export VMM_GUEST_ARM64_DIR=${VMM_GUEST_ARM64_DIR:-$repo/build/guest-arm64}
 echo "== arm64 test guest ($VMM_GUEST_ARM64_DIR; about 1 minute the first time) ==" >&2
 VMM_GUEST_ARCH=arm64 "$repo/scripts/guest-assets.sh" "$VMM_GUEST_ARM64_DIR" >/dev/null
+# The guest with Debian's generic kernel (the cloud kernel has no USB), for the q35 disks test.
+export VMM_GUEST_GENERIC_DIR=${VMM_GUEST_GENERIC_DIR:-$repo/build/guest-generic}
+echo "== generic-kernel test guest ($VMM_GUEST_GENERIC_DIR; about 45 s the first time) ==" >&2
+VMM_GUEST_KERNEL=generic "$repo/scripts/guest-assets.sh" "$VMM_GUEST_GENERIC_DIR" >/dev/null
 
 build=${BUILD_DIR:-$repo/build/$variant}
 # CI must fail on a missing package rather than download it.
@@ -41,7 +45,8 @@ fetch=ON
 echo "== build ($build; about 5-10 minutes the first time on 2 cores) ==" >&2
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DVMM_FETCH_DEPS=$fetch -DVMM_GUEST_DIR="$VMM_GUEST_DIR" \
-  -DVMM_GUEST_ARM64_DIR="$VMM_GUEST_ARM64_DIR" "${cmake_args[@]}" >/dev/null
+  -DVMM_GUEST_ARM64_DIR="$VMM_GUEST_ARM64_DIR" -DVMM_GUEST_GENERIC_DIR="$VMM_GUEST_GENERIC_DIR" \
+  "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 # Sanitizer findings must fail the run, and leaks are findings.

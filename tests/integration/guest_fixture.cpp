@@ -18,20 +18,34 @@ bool running_in_ci() {
   return ci != nullptr && std::string_view(ci) == "true";
 }
 
-GuestAssets find_guest_assets() {
+namespace {
+
+// The guest in $<env> (else `fallback`); `build` is the command that builds it.
+GuestAssets find_assets_in(const char* env, const char* fallback, const std::string& build) {
   GuestAssets assets;
-  const char* dir = std::getenv("VMM_GUEST_DIR");
-  const fs::path guest_dir = dir != nullptr ? fs::path(dir) : fs::path("build/guest");
+  const char* dir = std::getenv(env);
+  const fs::path guest_dir = dir != nullptr ? fs::path(dir) : fs::path(fallback);
   assets.kernel = guest_dir / "vmlinuz";
   assets.initrd = guest_dir / "initrd.img";
   std::error_code ec;
   if (!fs::exists(assets.kernel, ec) || !fs::exists(assets.initrd, ec)) {
-    assets.missing = "no test guest in " + guest_dir.string() +
-                     ": run scripts/guest-assets.sh (or set VMM_GUEST_DIR)";
+    assets.missing = "no test guest in " + guest_dir.string() + ": run " + build +
+                     guest_dir.string() + " (or set " + env + ")";
   } else if (std::system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0) {
     assets.missing = "qemu-system-x86_64 is not installed: apt-get install qemu-system-x86";
   }
   return assets;
+}
+
+}  // namespace
+
+GuestAssets find_guest_assets() {
+  return find_assets_in("VMM_GUEST_DIR", "build/guest", "scripts/guest-assets.sh ");
+}
+
+GuestAssets find_generic_guest_assets() {
+  return find_assets_in("VMM_GUEST_GENERIC_DIR", VMM_GUEST_GENERIC_DIR_DEFAULT,
+                        "VMM_GUEST_KERNEL=generic scripts/guest-assets.sh ");
 }
 
 void GuestConsole::on_line(std::string_view line) {

@@ -27,6 +27,10 @@ struct GuestAssets {
   std::string missing;  // empty when usable
 };
 GuestAssets find_guest_assets();
+// The same guest with Debian's generic kernel (VMM_GUEST_KERNEL=generic scripts/guest-assets.sh,
+// in $VMM_GUEST_GENERIC_DIR, else the dir CMake was given): the cloud kernel has no USB support,
+// the generic one does.
+GuestAssets find_generic_guest_assets();
 bool running_in_ci();
 
 // Skips (or, under CI, fails) the current test when the guest or QEMU is missing.

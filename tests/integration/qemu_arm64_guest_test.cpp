@@ -27,7 +27,7 @@ constexpr auto kBoot = std::chrono::milliseconds(420s);
 GuestAssets find_arm64_guest_assets() {
   GuestAssets assets;
   const char* dir = std::getenv("VMM_GUEST_ARM64_DIR");
-  const std::filesystem::path guest_dir = dir != nullptr ? dir : "build/guest-arm64";
+  const std::filesystem::path guest_dir = dir != nullptr ? dir : VMM_GUEST_ARM64_DIR_DEFAULT;
   assets.kernel = guest_dir / "vmlinuz";
   assets.initrd = guest_dir / "initrd.img";
   std::error_code ec;

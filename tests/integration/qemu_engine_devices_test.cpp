@@ -80,31 +80,7 @@ TEST_F(QemuEngineTest, BootsWithDisksNetworksAShareAndVirtioDevices) {
   EXPECT_THAT(listener_->failures(), ::testing::IsEmpty());
 }
 
-// NVMe and USB disks need PCI: the backend switches to q35, which boots the same guest.
-TEST_F(QemuEngineTest, BootsOnQ35WithNvmeAndUsbDisks) {
-  DiskImage nvme;
-  nvme.path = dir_.path() / "nvme.img";
-  std::filesystem::resize_file((std::ofstream(nvme.path), nvme.path), 1024 * 1024);
-  nvme.bus = BlockBus::nvme;
-  DiskImage usb = nvme;
-  usb.path = dir_.path() / "usb.img";
-  std::filesystem::resize_file((std::ofstream(usb.path), usb.path), 1024 * 1024);
-  usb.bus = BlockBus::usb;
-  auto builder = guest_config(assets_);
-  builder.disk(nvme).disk(usb);
-  auto engine = make(builder, console_, listener_);
-  ASSERT_TRUE(engine) << engine.error().to_string();
-  engine_ = std::move(*engine);
-  ASSERT_TRUE(await([&](auto done) { engine_->start(done); }));
-  ASSERT_TRUE(console_.wait_for_line("VMM-GUEST-READY", kBoot));
-  // QEMU's nvme device blocks migration, and check_save_support says so before any attempt.
-  const auto support = engine_->check_save_support();
-  ASSERT_FALSE(support);
-  EXPECT_THAT(support.error().message(), HasSubstr("NVMe"));
-  // q35's ACPI power button reaches the guest too.
-  ASSERT_TRUE(await([&](auto done) { engine_->request_stop(done); }));
-  EXPECT_TRUE(listener_->wait_stopped(kEvent));
-}
+// NVMe and USB disks on q35, found in the guest: qemu_q35_disks_test.cpp.
 
 TEST_F(QemuEngineTest, UnsupportedFeaturesFailAtCreate) {
   if (std::filesystem::exists("/dev/vhost-vsock")) GTEST_SKIP() << "this host has vhost-vsock";
