@@ -22,14 +22,11 @@ Result<void> NatForwarding::open() {
   return {};
 }
 
+// Stopped (its threads joined) under the lock, so that an open() racing with it binds only
+// after the old forwards released their ports. The relays' threads never take this lock.
 void NatForwarding::close() {
-  std::unique_ptr<NatForwarder> forwarder;
-  {
-    std::lock_guard lock(mutex_);
-    forwarder = std::move(forwarder_);
-  }
-  // Stopped (its threads joined) outside the lock: open() and is_open() do not wait on it.
-  forwarder.reset();
+  std::lock_guard lock(mutex_);
+  forwarder_.reset();
 }
 
 bool NatForwarding::is_open() const {
