@@ -210,7 +210,9 @@ class VirtualMachine {
 
   // The guest's addresses, per network, as far as the backend knows them. QEMU: on each NAT
   // network the address its DHCP server hands out (vmm chooses it: the guest gets it once it
-  // asks for a lease). Other networks are not listed. `unsupported` on Virtualization.framework.
+  // asks for a lease). Virtualization.framework: the address macOS's DHCP server leased to the
+  // network's MAC (/var/db/dhcpd_leases); not_found naming the network while the guest has no
+  // lease yet. Other networks are not listed.
   Result<std::vector<GuestAddress>> guest_addresses() const;
 
   // Memory balloon (VmConfigBuilder::balloon()), on a running or paused VM: asks the guest to

@@ -135,23 +135,39 @@ std::optional<std::string> leased_address(const std::vector<DhcpLease>& leases,
   return newest->ip_address;
 }
 
-Result<std::optional<std::string>> lookup_leased_address(const std::filesystem::path& path,
-                                                         const MacAddress& mac) {
+Result<std::string> read_dhcp_leases(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec) && !ec) return std::optional<std::string>{};
+    if (!std::filesystem::exists(path, ec) && !ec) return std::string();
     return make_error(Errc::io, fmt::format("cannot read {}", path.string()));
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return make_error(Errc::io, fmt::format("cannot read {}", path.string()));
-  auto leases = parse_dhcp_leases(text.str());
+  return text.str();
+}
+
+LeaseSource lease_file(std::filesystem::path path) {
+  auto name = path.string();
+  return LeaseSource{std::move(name), [path = std::move(path)] { return read_dhcp_leases(path); }};
+}
+
+Result<std::optional<std::string>> lookup_leased_address(const LeaseSource& source,
+                                                         const MacAddress& mac) {
+  auto text = source.read();
+  if (!text) return text.error();
+  auto leases = parse_dhcp_leases(*text);
   if (!leases) {
     return make_error(leases.error().code(),
-                      fmt::format("{}: {}", path.string(), leases.error().message()));
+                      fmt::format("{}: {}", source.name, leases.error().message()));
   }
   return leased_address(*leases, mac);
+}
+
+Result<std::optional<std::string>> lookup_leased_address(const std::filesystem::path& path,
+                                                         const MacAddress& mac) {
+  return lookup_leased_address(lease_file(path), mac);
 }
 
 }  // namespace vmm::vz

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,9 +51,23 @@ std::optional<std::string> leased_address(const std::vector<DhcpLease>& leases,
 // The file's default place on macOS.
 inline constexpr const char* dhcp_leases_path = "/var/db/dhcpd_leases";
 
-// Reads `path` and looks `mac` up: nullopt when the file does not exist yet (macOS creates it
-// with the first lease) or has no lease for the MAC; io when it cannot be read; the parser's
-// error, prefixed with the path, when it is malformed.
+// The file's text; empty when it does not exist yet (macOS creates it with the first lease);
+// io naming the path when it cannot be read.
+Result<std::string> read_dhcp_leases(const std::filesystem::path& path);
+
+// Where a lookup reads the leases from: the text of a dhcpd_leases file. The backend reads the
+// real file (lease_file()); tests hand in their own.
+struct LeaseSource {
+  std::string name;                           // for messages, e.g. the path
+  std::function<Result<std::string>()> read;  // the text; "" when there are no leases yet
+};
+LeaseSource lease_file(std::filesystem::path path = dhcp_leases_path);
+
+// Reads the source and looks `mac` up: nullopt when there is no lease for the MAC; the read's
+// error; the parser's error, prefixed with the source's name, when the text is malformed.
+Result<std::optional<std::string>> lookup_leased_address(const LeaseSource& source,
+                                                         const MacAddress& mac);
+// The same on the file at `path`.
 Result<std::optional<std::string>> lookup_leased_address(const std::filesystem::path& path,
                                                          const MacAddress& mac);
 

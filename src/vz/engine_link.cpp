@@ -41,13 +41,29 @@ void EngineLink::deliver_connection(const std::function<void(FileDescriptor)>& o
   if (!closed()) on_connection(std::move(owned));
 }
 
-// The listener is called without this link's lock held.
+void EngineLink::set_on_run_ended(std::function<void()> on_run_ended) {
+  std::lock_guard lock(mutex_);
+  on_run_ended_ = std::move(on_run_ended);
+}
+
+void EngineLink::run_ended() {
+  std::function<void()> on_run_ended;
+  {
+    std::lock_guard lock(mutex_);
+    on_run_ended = on_run_ended_;
+  }
+  if (on_run_ended) on_run_ended();
+}
+
+// The listener and the hook are called without this link's lock held.
 void EngineLink::guest_stopped() {
+  run_ended();
   if (closed()) return;
   if (auto alive = listener().lock()) alive->on_guest_stopped();
 }
 
 void EngineLink::engine_failed(Error reason) {
+  run_ended();
   if (closed()) return;
   if (auto alive = listener().lock()) alive->on_engine_failed(std::move(reason));
 }

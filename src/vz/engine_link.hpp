@@ -32,8 +32,14 @@ class EngineLink : public std::enable_shared_from_this<EngineLink> {
   // Passes an accepted descriptor to a vsock listener; closed if not passed on.
   void deliver_connection(const std::function<void(FileDescriptor)>& on_connection, int fd);
 
+  // The run ended: `on_run_ended` (set_on_run_ended) first, then the listener.
   void guest_stopped();
   void engine_failed(Error reason);
+
+  // What the engine itself must undo when the run ends without a stop() (the NAT forwards:
+  // nat_forwarding.hpp). Called on the reporting thread, also after close(): undoing is always
+  // safe, and the engine's destructor has undone it already then.
+  void set_on_run_ended(std::function<void()> on_run_ended);
 
   // From now on nothing is reported.
   void close() { closed_.store(true); }
@@ -42,9 +48,11 @@ class EngineLink : public std::enable_shared_from_this<EngineLink> {
  private:
   EngineLink() = default;
   std::weak_ptr<detail::EngineListener> listener() const;
+  void run_ended();
 
   mutable std::mutex mutex_;
   std::weak_ptr<detail::EngineListener> listener_;
+  std::function<void()> on_run_ended_;
   std::atomic<bool> closed_{false};
 };
 

@@ -134,6 +134,21 @@ Result<void> check_mtu(std::uint32_t mtu, const HostFacts& host, const std::stri
   return {};
 }
 
+// VZ's NAT has no forwarding of its own: vmm's relay (nat_forwarder.hpp) carries TCP streams
+// only. A UDP forward is refused rather than dropped.
+Result<void> check_nat_forwards(const NatNetwork& nat, std::size_t index) {
+  for (std::size_t i = 0; i < nat.forwards.size(); ++i) {
+    const auto& forward = nat.forwards[i];
+    if (forward.protocol != Protocol::udp) continue;
+    return make_error(Errc::unsupported,
+                      "networks[" + std::to_string(index) + "].forwards[" + std::to_string(i) +
+                          "]: UDP forwards (host port " + std::to_string(forward.host_port) +
+                          ") are not supported on Virtualization.framework NAT, which forwards "
+                          "nothing itself; vmm's relay to the guest carries TCP only");
+  }
+  return {};
+}
+
 Result<NetworkAttachmentPlan> plan_attachment(const NetworkAttachment& attachment,
                                               std::size_t index, const HostFacts& host,
                                               const PlanOptions& options) {
@@ -141,15 +156,8 @@ Result<NetworkAttachmentPlan> plan_attachment(const NetworkAttachment& attachmen
   return std::visit(
       Overloaded{
           [index](const NatNetwork& nat) -> Result<NetworkAttachmentPlan> {
-            // VZ's NAT has no forwarding: it needs a relay to the guest's DHCP lease, which
-            // vmm does not have yet. Refused rather than dropped.
-            if (!nat.forwards.empty()) {
-              return make_error(Errc::unsupported,
-                                "networks[" + std::to_string(index) +
-                                    "].forwards: port forwards on Virtualization.framework NAT "
-                                    "are not supported yet (they need a relay to the guest)");
-            }
-            return NetworkAttachmentPlan{NatAttachmentPlan{}};
+            if (auto udp = check_nat_forwards(nat, index); !udp) return udp.error();
+            return NetworkAttachmentPlan{NatAttachmentPlan{nat.forwards}};
           },
           [](const BridgedNetwork& bridged) -> Result<NetworkAttachmentPlan> {
             return NetworkAttachmentPlan{BridgedAttachmentPlan{bridged.interface}};

@@ -70,7 +70,11 @@ struct StoragePlan {
 
 // ---- networks ---------------------------------------------------------------------------------
 
-struct NatAttachmentPlan {};                               // VZNATNetworkDeviceAttachment
+// VZNATNetworkDeviceAttachment. VZ's NAT forwards nothing: vmm relays each TCP forward to the
+// guest's address, found by MAC in the host's DHCP leases (nat_forwarder.hpp).
+struct NatAttachmentPlan {
+  std::vector<PortForward> forwards;  // TCP only (make_plan refuses UDP)
+};
 struct BridgedAttachmentPlan { std::string interface; };  // VZBridgedNetworkDeviceAttachment
 // VZFileHandleNetworkDeviceAttachment over the caller's connected datagram socket (borrowed).
 struct FileHandleAttachmentPlan {

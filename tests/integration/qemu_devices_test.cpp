@@ -22,7 +22,9 @@
 #include "guest_fixture.hpp"
 #include "support/guest_agent.hpp"
 #include "support/loopback.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
+#include "vz/nat_forwarder.hpp"
 
 #if defined(__linux__)  // the QEMU backend runs on Linux only
 
@@ -278,6 +280,32 @@ TEST(QemuDevicesTest, EveryDeviceWorksInsideTheGuestAndPortsComeBackAfterARestar
       },
       60s));
   EXPECT_EQ(served, "guest-page\n");
+  // VZ's NAT forwarder (src/vz/nat_forwarder.hpp), which cannot run VZ here, against this real
+  // guest: a fake lease maps the VM's MAC to 127.0.0.1, where QEMU's forward stands in for the
+  // guest's address, so the relay's connection ends at the guest's httpd.
+  {
+    const MacAddress guest_mac = (*vm)->config().networks()[0].mac;
+    support::TempDir leases;
+    const auto lease_file = leases.file(
+        "dhcpd_leases", "{\n\tip_address=127.0.0.1\n\thw_address=1," + guest_mac.to_string() +
+                            "\n\tlease=0x6763c1d4\n}\n");
+    PortForward to_forward;
+    to_forward.host_port = 0;  // any free port
+    to_forward.guest_port = web_forward.host_port;
+    const std::vector<vz::NatNetworkForwards> nat{{0, guest_mac, {to_forward}}};
+    auto forwarder = vz::NatForwarder::start(nat, {vz::lease_file(lease_file), 10s, 50ms});
+    ASSERT_TRUE(forwarder) << forwarder.error().to_string();
+    httplib::Client via_relay("127.0.0.1", static_cast<int>((*forwarder)->ports().at(0)));
+    via_relay.set_connection_timeout(10);
+    via_relay.set_read_timeout(30);
+    auto response = via_relay.Get("/index.html");
+    ASSERT_TRUE(response) << httplib::to_string(response.error());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "guest-page\n");
+    auto leased = vz::nat_guest_addresses(nat, vz::lease_file(lease_file));
+    ASSERT_TRUE(leased) << leased.error().to_string();
+    EXPECT_EQ(*leased, (std::vector<GuestAddress>{{0, "127.0.0.1"}}));
+  }
   // stdin stays open until the answer is in: busybox nc would otherwise half-close first.
   reply = run("(printf 'GET /page HTTP/1.0\\r\\nHost: 10.0.2.2\\r\\n\\r\\n'; sleep 5) | nc 10.0.2.2 " +
               std::to_string(http_port));

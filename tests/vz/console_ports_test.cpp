@@ -70,23 +70,3 @@ TEST(VzConsolePorts, ChannelsCarryBytesBothWaysThroughTheHostEndsDups) {
 
 }  // namespace
 }  // namespace vmm::vz
-
-namespace vmm::vz {
-namespace {
-
-// VZ's NAT cannot forward ports (that needs a relay, not written yet): refused, naming the field.
-TEST(VzNat, PortForwardsAreUnsupportedNotDropped) {
-  Scratch scratch;
-  PortForward web;
-  web.host_port = 8080;
-  web.guest_port = 80;
-  const auto config = test::built(scratch.linux_builder().network(NatNetwork{{web}}));
-  auto plan = make_plan(config, mac(14), PlanOptions{});
-  ASSERT_FALSE(plan);
-  EXPECT_EQ(plan.error().code(), Errc::unsupported);
-  EXPECT_THAT(plan.error().message(), HasSubstr("networks[0].forwards"));
-  EXPECT_TRUE(make_plan(test::built(scratch.linux_builder().nat_network()), mac(14), PlanOptions{}));
-}
-
-}  // namespace
-}  // namespace vmm::vz

@@ -124,5 +124,25 @@ TEST(VzDhcpLeases, LookupReadsTheFileAndAMissingFileHasNoLease) {
   EXPECT_THAT(broken.error().message(), HasSubstr(path.string() + ": dhcpd_leases line 1"));
 }
 
+// The forwarder's seam: any source of text, its name in the parser's errors, its own errors
+// passed on as they are.
+TEST(VzDhcpLeases, ALeaseSourceIsReadAndNamedInErrors) {
+  std::string text(kLeases);
+  const LeaseSource fake{"fake leases", [&]() -> Result<std::string> { return text; }};
+  auto found = lookup_leased_address(fake, mac("52:54:00:ab:0c:01"));
+  ASSERT_TRUE(found) << found.error().to_string();
+  EXPECT_EQ(*found, "192.168.64.3");
+  text = "{\n";
+  auto broken = lookup_leased_address(fake, mac("52:54:00:ab:0c:01"));
+  ASSERT_FALSE(broken);
+  EXPECT_THAT(broken.error().message(), HasSubstr("fake leases: dhcpd_leases line 1"));
+  const LeaseSource unreadable{"x", []() -> Result<std::string> {
+                                 return make_error(Errc::io, "cannot read x");
+                               }};
+  auto failed = lookup_leased_address(unreadable, mac("52:54:00:ab:0c:01"));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), Error(Errc::io, "cannot read x"));
+}
+
 }  // namespace
 }  // namespace vmm::vz

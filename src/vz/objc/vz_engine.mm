@@ -29,6 +29,7 @@
 #include "vz/console_reader.hpp"
 #include "vz/engine_link.hpp"
 #include "vz/isolation.hpp"
+#include "vz/nat_forwarding.hpp"
 #include "vz/plan.hpp"
 #include "vz/requirements.hpp"
 #import "vz/objc/configuration_builder.h"
@@ -127,6 +128,8 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
         console_(std::move(console)) {
     queue_ = objc::make_vm_queue(this);
     link_ = EngineLink::create();
+    forwarding_ = NatForwarding::create(nat_networks(plan_));
+    link_->set_on_run_ended([forwarding = forwarding_] { forwarding->close(); });
     machine_ = [[VZVirtualMachine alloc] initWithConfiguration:built_.configuration queue:queue_];
     delegate_ = [[VmmVZMachineDelegate alloc] initWithLink:link_];
     VZVirtualMachine* machine = machine_;
@@ -139,6 +142,7 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
 
   ~VzEngine() override {
     link_->close();
+    forwarding_->close();  // its relay threads are joined here: none outlives the engine
     const bool on_own_queue = objc::on_own_queue(this);
     VZVirtualMachine* machine = machine_;
     // The sockets and vmnet networks VZ may still use are released only after the VM stopped,
@@ -192,12 +196,19 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
     link_->set_listener(std::move(listener));
   }
 
+  // The NAT forwards are bound first (nat_forwarding.hpp): a host port in use fails the start.
   void start(Done done) override {
-    run(link_->completion(std::move(done)), "start", ^(VZVirtualMachine* machine, Done finish) {
-      [machine startWithCompletionHandler:^(NSError* _Nullable error) {
-        finish(objc::result_from(error, "start"));
-      }];
-    });
+    std::shared_ptr<NatForwarding> forwarding = forwarding_;
+    run(forwarding->closing_on_failure(link_->completion(std::move(done))), "start",
+        ^(VZVirtualMachine* machine, Done finish) {
+          if (auto opened = forwarding->open(); !opened) {
+            finish(opened.error());
+            return;
+          }
+          [machine startWithCompletionHandler:^(NSError* _Nullable error) {
+            finish(objc::result_from(error, "start"));
+          }];
+        });
   }
 
   void pause(Done done) override {
@@ -208,8 +219,14 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
     });
   }
 
+  // After a restore the forwards are bound here; after a pause they are bound already.
   void resume(Done done) override {
+    std::shared_ptr<NatForwarding> forwarding = forwarding_;
     run(link_->completion(std::move(done)), "resume", ^(VZVirtualMachine* machine, Done finish) {
+      if (auto opened = forwarding->open(); !opened) {
+        finish(opened.error());
+        return;
+      }
       [machine resumeWithCompletionHandler:^(NSError* _Nullable error) {
         finish(objc::result_from(error, "resume"));
       }];
@@ -217,15 +234,16 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
   }
 
   void stop(Done done) override {
-    run(link_->completion(std::move(done)), "stop", ^(VZVirtualMachine* machine, Done finish) {
-      if (@available(macOS 12, *)) {
-        [machine stopWithCompletionHandler:^(NSError* _Nullable error) {
-          finish(objc::result_from(error, "stop"));
-        }];
-      } else {
-        finish(needs_macos("stop", macos_for_hard_stop));
-      }
-    });
+    run(forwarding_->closing_on_success(link_->completion(std::move(done))), "stop",
+        ^(VZVirtualMachine* machine, Done finish) {
+          if (@available(macOS 12, *)) {
+            [machine stopWithCompletionHandler:^(NSError* _Nullable error) {
+              finish(objc::result_from(error, "stop"));
+            }];
+          } else {
+            finish(needs_macos("stop", macos_for_hard_stop));
+          }
+        });
   }
 
   void request_stop(Done done) override {
@@ -320,6 +338,11 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
         [link, done](Error error) { link->deliver_fd(done, std::move(error)); });
   }
 
+  // Per NAT network, the address macOS's DHCP server leased to its MAC (nat_forwarder.hpp).
+  Result<std::vector<GuestAddress>> guest_addresses() const override {
+    return forwarding_->guest_addresses();
+  }
+
   Result<FileDescriptor> console_port(std::size_t index) override {  // the same every run
     return dup_console_port(built_.console_ports, index);
   }
@@ -389,6 +412,7 @@ class API_AVAILABLE(macos(13.0)) VzEngine final : public detail::Engine {
   std::unique_ptr<ConsoleReader> console_;
   dispatch_queue_t queue_ = nil;
   std::shared_ptr<EngineLink> link_;
+  std::shared_ptr<NatForwarding> forwarding_;  // shared with completions and the run-ended hook
   VZVirtualMachine* machine_ = nil;
   VmmVZMachineDelegate* delegate_ = nil;  // VZ holds its delegate weakly
 };
