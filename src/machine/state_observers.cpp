@@ -37,6 +37,11 @@ void StateObservers::clear() {
   }
 }
 
+bool StateObservers::empty() {
+  std::lock_guard lock(mutex_);
+  return observers_.empty();
+}
+
 void StateObservers::notify(const StateChange& change) {
   std::uint64_t last = 0;
   {

@@ -24,6 +24,10 @@ class StateObservers : public std::enable_shared_from_this<StateObservers> {
   // Drops every observer (the VM is being destroyed).
   void clear();
 
+  // Whether no observer is registered: then a transition has no one to notify, and the core
+  // does not wake the callback thread for it.
+  bool empty();
+
   // Calls the observers registered when the call began, in registration order.
   void notify(const StateChange& change);
 
