@@ -17,23 +17,11 @@
 
 #include <fmt/format.h>
 
+#include "runtime/no_sigpipe.hpp"
 #include "runtime/posix.hpp"
 
 namespace vmm::detail {
 namespace {
-
-// Writing to a socket whose peer has gone must be an EPIPE error, not a SIGPIPE that kills the
-// process: MSG_NOSIGNAL on Linux, SO_NOSIGPIPE on the socket on macOS.
-#if defined(MSG_NOSIGNAL)
-constexpr int kSendFlags = MSG_NOSIGNAL;
-void no_sigpipe(int) {}
-#else
-constexpr int kSendFlags = 0;
-void no_sigpipe(int fd) {
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-}
-#endif
 
 bool set_nonblocking_cloexec(int fd) {
   const int flags = ::fcntl(fd, F_GETFL);

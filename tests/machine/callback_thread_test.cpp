@@ -37,6 +37,34 @@ class ThreadLog {
   std::map<std::string, std::set<std::thread::id>> threads_;
 };
 
+// Holds the VM's callback thread inside a callback (a connect_vsock result) from construction
+// until release() or destruction: what is posted meanwhile waits in its queue.
+class HeldCallbackThread {
+ public:
+  explicit HeldCallbackThread(VirtualMachine& vm) {
+    vm.connect_vsock(1, [this, released = release_.get_future().share()](Result<FileDescriptor>) {
+      entered_.set_value();
+      released.wait();
+    });
+  }
+  ~HeldCallbackThread() { release(); }
+  HeldCallbackThread(const HeldCallbackThread&) = delete;
+  HeldCallbackThread& operator=(const HeldCallbackThread&) = delete;
+  // Whether the callback thread is now held.
+  bool held() {
+    return entered_.get_future().wait_for(support::kTimeout) == std::future_status::ready;
+  }
+  void release() {
+    if (!released_) release_.set_value();
+    released_ = true;
+  }
+
+ private:
+  std::promise<void> entered_;
+  std::promise<void> release_;
+  bool released_ = false;
+};
+
 TEST(CallbackThreadModel, CompletionsObserversAndVsockShareOneThread) {
   TempDir dir;
   FakeVm fake(base_config(dir));
@@ -75,18 +103,12 @@ TEST(CallbackThreadModel, AResetListenerGetsNoConnectionQueuedBeforeTheReset) {
   auto listening = fake.vm->listen_vsock(5000, [&](FileDescriptor) { log.record("listen_vsock"); });
   ASSERT_TRUE(listening);
   // Hold the callback thread in a callback so that the connection waits in its queue.
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto released = release.get_future();
-  fake.vm->connect_vsock(1, [&](Result<FileDescriptor>) {
-    entered.set_value();
-    released.wait();
-  });
-  ASSERT_EQ(entered.get_future().wait_for(support::kTimeout), std::future_status::ready);
+  HeldCallbackThread hold(*fake.vm);
+  ASSERT_TRUE(hold.held());
   ASSERT_TRUE(fake.control->emit_vsock_connection(5000));
   ASSERT_TRUE(fake.control->drain());  // the connection is queued behind the held callback
   listening->reset();
-  release.set_value();
+  hold.release();
   Completions done;
   fake.vm->pause(done.callback());  // what was queued before has run once this completes
   ASSERT_TRUE(done.wait_for(1));
@@ -101,14 +123,8 @@ TEST(CallbackThreadModel, FuturesDoNotWaitForTheCallbackThread) {
   FakeVm fake(base_config(dir));
   fake.drive_to(VmState::running);
   ASSERT_TRUE(fake.log.wait_for_count(2));
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto released = release.get_future();
-  fake.vm->connect_vsock(1, [&](Result<FileDescriptor>) {
-    entered.set_value();
-    released.wait();
-  });
-  ASSERT_EQ(entered.get_future().wait_for(support::kTimeout), std::future_status::ready);
+  HeldCallbackThread hold(*fake.vm);
+  ASSERT_TRUE(hold.held());
   auto paused = fake.vm->pause();
   ASSERT_EQ(paused.wait_for(support::kTimeout), std::future_status::ready)
       << "the future waited for the held callback thread";
@@ -119,7 +135,7 @@ TEST(CallbackThreadModel, FuturesDoNotWaitForTheCallbackThread) {
   fake.vm->resume(resumed.callback());
   ASSERT_TRUE(support::wait_until([&] { return fake.vm->state() == VmState::running; }));
   EXPECT_EQ(resumed.count(), 0u) << "a callback completion ran while its thread was held";
-  release.set_value();
+  hold.release();
   ASSERT_TRUE(resumed.wait_for(1));
   EXPECT_TRUE(resumed.result(0));
   ASSERT_TRUE(fake.log.wait_for_count(6));

@@ -8,20 +8,13 @@
 
 #include <fmt/format.h>
 
+#include "runtime/no_sigpipe.hpp"
+
 namespace vmm::vz::test {
-namespace {
+
 // A peer that went away is an error here, not a SIGPIPE that ends the test binary.
-#if defined(MSG_NOSIGNAL)
-constexpr int kSendFlags = MSG_NOSIGNAL;
-void no_sigpipe(int) {}
-#else
-constexpr int kSendFlags = 0;
-void no_sigpipe(int fd) {
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-}
-#endif
-}  // namespace
+using detail::kSendFlags;
+using detail::no_sigpipe;
 
 GuestServer::GuestServer(std::string name, const std::string& address, std::uint16_t port)
     : name_(std::move(name)) {
