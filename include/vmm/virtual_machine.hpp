@@ -178,9 +178,9 @@ class VirtualMachine {
   // only; elsewhere `unsupported`. See docs/snapshots.md, "Templates and clones".
   void save_template(std::filesystem::path bundle, Completion done);
 
-  // The future forms run no user code: each future is ready as soon as the outcome is known
-  // and the state has changed (state() already says so), without waiting for the callback
-  // thread. Observers of the transition are still called there, possibly after get() returned.
+  // A future is ready once the state has changed (state() already says so) and, as for a
+  // completion, after the observers of its transitions have run. With no observer registered
+  // it does not go through the callback thread at all: nothing is there to wait for.
   std::future<Result<void>> start();
   std::future<Result<void>> pause();
   std::future<Result<void>> resume();

@@ -15,7 +15,7 @@ using detail::Operation;
 
 // The future forms: a completion that fulfils a promise. The core completes every operation
 // exactly once, destruction included, so the promise is never left broken. The lifecycle and
-// snapshot futures are fulfilled directly where the outcome is decided (Impl::Delivery).
+// snapshot futures skip the callback thread when no observer is registered (Impl::Delivery).
 template <typename T>
 std::pair<std::function<void(Result<T>)>, std::future<Result<T>>> promised() {
   auto promise = std::make_shared<std::promise<Result<T>>>();

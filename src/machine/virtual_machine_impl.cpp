@@ -172,7 +172,9 @@ void VirtualMachine::Impl::transition_locked(VmState to, std::optional<Error> re
 void VirtualMachine::Impl::complete_locked(Completion done, Result<void> result,
                                            Delivery delivery) {
   if (!done) return;
-  if (delivery == Delivery::direct) {
+  // Direct only when no observer is registered: with one, the future still comes after the
+  // notifications of its transitions, which are queued on the callback thread.
+  if (delivery == Delivery::direct && observers_->empty()) {
     done(std::move(result));
     return;
   }

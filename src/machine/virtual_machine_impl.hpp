@@ -69,10 +69,11 @@ struct VirtualMachine::Impl final : detail::EngineListener,
   // How an accepted operation's completion reaches its caller.
   //  - callback_thread: posted to the callback thread, after the observers of its transition
   //    (the callback forms: user code).
-  //  - direct: called on the thread that decided the outcome, under mutex_, right after the
-  //    state changed (the future forms: fulfilling a promise runs no user code, and the waiting
-  //    caller wakes one thread hand-off sooner; observers still run on the callback thread and
-  //    may see the change after the future is ready).
+  //  - direct: the future forms. Fulfilling a promise runs no user code, so when no observer
+  //    is registered it is done on the thread that decided the outcome, under mutex_, right
+  //    after the state changed, and the waiting caller wakes one thread hand-off sooner. With an
+  //    observer it is posted like a callback, so that a future is never ready before the
+  //    notifications of its own transitions.
   enum class Delivery { callback_thread, direct };
 
   // start, pause, resume, stop, request_stop: `call` is the matching Engine member.

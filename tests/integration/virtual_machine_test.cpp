@@ -42,6 +42,8 @@ TEST_F(VirtualMachineTest, BootsToTheReadyMarkerAndStops) {
   ASSERT_TRUE(stopped) << stopped.error().to_string();
   EXPECT_EQ(vm_->state(), VmState::stopped);
   EXPECT_THAT(child_qemu_pids(), ::testing::IsEmpty());
+  // The future is ready once the state changed; observers hear of it on the callback thread.
+  ASSERT_TRUE(states_.wait_for(VmState::stopped, kEvent));
   const auto changes = states_.changes();
   ASSERT_GE(changes.size(), 4u);
   EXPECT_EQ(changes[0].to, VmState::starting);

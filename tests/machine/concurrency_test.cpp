@@ -174,8 +174,11 @@ TEST_F(Concurrency, ResetSubscriptionIsNeverCalledAgain) {
   std::atomic<int> calls{0};
   auto subscription = vm().on_state_change([&](const StateChange&) { ++calls; });
   ASSERT_TRUE(await(vm().start()));
-  ASSERT_TRUE(await(vm().pause()));
-  // A completion runs after the notifications of its own transitions: all four were seen.
+  // A callback completion runs after the notifications of its own transitions, on the same
+  // thread: all four were seen. (A future may be ready before them: it is no callback.)
+  Completions paused;
+  vm().pause(paused.callback());
+  ASSERT_TRUE(paused.wait_for(1));
   EXPECT_EQ(calls.load(), 4);
   subscription.reset();
   ASSERT_TRUE(await(vm().resume()));
