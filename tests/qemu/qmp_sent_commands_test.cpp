@@ -155,6 +155,10 @@ TEST(QmpSentCommands, AnUnansweredOneTimesOutWhenTheReaderExpiresIt) {
   ASSERT_TRUE(next.has_value());
   EXPECT_GT(*next, 50s);
   qemu.join();
+  // Destroying the client cancels the one still waiting (while `slow` is alive to hear it).
+  client->reset();
+  ASSERT_EQ(slow.calls, 1);
+  EXPECT_EQ(slow.reply->error().code(), Errc::cancelled);
 }
 
 // Several threads send while the reading thread executes its own commands: every reply reaches
