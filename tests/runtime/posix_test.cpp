@@ -112,21 +112,25 @@ TEST(Posix, JoinOrDetachJoinsFromOutsideAndDetachesFromInside) {
   EXPECT_TRUE(ran);
   EXPECT_FALSE(outside.joinable());
 
-  // From its own thread: no self-join (which would throw resource_deadlock_would_occur).
-  std::promise<bool> detached;
-  auto* slot = new std::thread;
-  std::mutex started;
-  std::unique_lock hold(started);
-  *slot = std::thread([&, slot] {
-    std::lock_guard wait(started);
-    join_or_detach(*slot);
-    detached.set_value(!slot->joinable());
+  // From its own thread: no self-join (which would throw resource_deadlock_would_occur). What
+  // the detached thread touches is shared with it, not local to the test: it may still be
+  // inside set_value() or unlocking when the test returns (ASan saw that at exit).
+  struct Shared {
+    std::mutex started;
+    std::promise<bool> detached;
+    std::thread slot;
+  };
+  auto shared = std::make_shared<Shared>();
+  auto result = shared->detached.get_future();
+  std::unique_lock hold(shared->started);
+  shared->slot = std::thread([shared] {
+    { std::lock_guard wait(shared->started); }  // until the slot holds this thread
+    join_or_detach(shared->slot);
+    shared->detached.set_value(!shared->slot.joinable());
   });
   hold.unlock();
-  auto result = detached.get_future();
   ASSERT_EQ(result.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   EXPECT_TRUE(result.get());
-  delete slot;
 }
 
 }  // namespace
