@@ -80,8 +80,6 @@ class Core : public std::enable_shared_from_this<Core> {
 
   // ---- operations (run on the worker) ----------------------------------------------------
   Result<void> do_start();
-  Result<void> do_pause();
-  Result<void> do_resume();
   Result<void> do_simple(std::string_view command, std::string_view what);
   Result<void> do_stop();
 

@@ -45,7 +45,8 @@ void Core::complete_sent(std::uint64_t generation, std::string_view command,
   // already empty then) or a later run started (generation).
   Run* run = run_ && run_->generation() == generation ? run_.get() : nullptr;
   if (run != nullptr && command == "stop") run->set_own_stop(false);
-  // The guest runs again: the last save no longer describes it (as do_resume does).
+  // The guest runs again: the last save no longer describes it (and `cont` leaves QEMU's
+  // post-migration state).
   if (run != nullptr && command == "cont") migration_.forget();
   if (reply) {
     deliver([&] { done({}); });

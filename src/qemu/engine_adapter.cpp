@@ -33,14 +33,16 @@ class QemuEngine final : public detail::Engine {
   void start(Done done) override {
     run(std::move(done), [](Core& c) { return c.do_start(); });
   }
-  // One QMP command each: sent from this thread when QEMU's QMP is up (Core::send_now).
+  // One QMP command each, sent from this thread (Core::send_now). The worker's do_simple() is
+  // the way only when that cannot be: no run, or its QMP connection has ended. The command then
+  // fails, so the bookkeeping around a real pause or resume (complete_sent) is not needed.
   void pause(Done done) override {
     if (core_->send_now("stop", done)) return;
-    run(std::move(done), [](Core& c) { return c.do_pause(); });
+    run(std::move(done), [](Core& c) { return c.do_simple("stop", "pause"); });
   }
   void resume(Done done) override {
     if (core_->send_now("cont", done)) return;
-    run(std::move(done), [](Core& c) { return c.do_resume(); });
+    run(std::move(done), [](Core& c) { return c.do_simple("cont", "resume"); });
   }
   void stop(Done done) override {
     run(std::move(done), [](Core& c) { return c.do_stop(); });

@@ -208,20 +208,6 @@ Result<void> Core::do_start() {
   return {};
 }
 
-Result<void> Core::do_pause() {
-  if (!run_) return make_error(Errc::invalid_state, "pause: QEMU is not running");
-  run_->set_own_stop(true);
-  auto result = do_simple("stop", "pause");
-  if (run_) run_->set_own_stop(false);
-  return result;
-}
-
-Result<void> Core::do_resume() {
-  // The guest runs again: the last save no longer describes it (and `cont` leaves postmigrate).
-  migration_.forget();
-  return do_simple("cont", "resume");
-}
-
 Result<void> Core::do_simple(std::string_view command, std::string_view what) {
   if (!run_) return make_error(Errc::invalid_state, fmt::format("{}: QEMU is not running", what));
   if (auto reply = run_->execute(command); !reply) return std::move(reply).error();

@@ -80,6 +80,13 @@ QmpClient::~QmpClient() {
   close(Error(Errc::cancelled, "the QMP connection was closed by vmm"));
 }
 
+Result<void> QmpClient::send_request(std::uint64_t id, std::string_view command,
+                                     const json& arguments, int pass_fd) {
+  json request{{"execute", command}, {"id", id}};
+  if (!arguments.empty()) request["arguments"] = arguments;
+  return send(request.dump() + "\n", pass_fd);
+}
+
 Result<void> QmpClient::send(const std::string& text, int pass_fd) {
   std::lock_guard lock(send_mutex_);
   std::size_t offset = 0;
@@ -117,9 +124,7 @@ Result<json> QmpClient::execute(std::string_view command, const json& arguments,
   const auto deadline = Clock::now() + timeout;
   awaited_id_ = next_id_++;
   reply_.reset();
-  json request{{"execute", command}, {"id", awaited_id_}};
-  if (!arguments.empty()) request["arguments"] = arguments;
-  if (auto sent = send(request.dump() + "\n", pass_fd); !sent) {
+  if (auto sent = send_request(awaited_id_, command, arguments, pass_fd); !sent) {
     awaited_id_ = 0;
     return std::move(sent).error();
   }
@@ -148,8 +153,7 @@ Result<void> QmpClient::send_command(std::string_view command, ReplyHandler on_r
     sent_.emplace(id, Sent{std::string(command), std::move(on_reply), Clock::now() + timeout,
                            timeout});
   }
-  const json request{{"execute", command}, {"id", id}};
-  if (auto written = send(request.dump() + "\n", -1); !written) {
+  if (auto written = send_request(id, command, json::object(), -1); !written) {
     take_sent(id);  // dropped unused, as promised
     return written;
   }

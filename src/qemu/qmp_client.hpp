@@ -94,6 +94,9 @@ class QmpClient {
   void dispatch(QmpMessage message);
   void close(Error reason);
   Result<void> send(const std::string& text, int pass_fd);
+  // One command line, with its id (every command has one: replies are matched by it).
+  Result<void> send_request(std::uint64_t id, std::string_view command,
+                            const nlohmann::json& arguments, int pass_fd);
 
   FileDescriptor socket_;
   EventHandler on_event_;
