@@ -73,7 +73,9 @@ class Core : public std::enable_shared_from_this<Core> {
   // pause, resume and request_stop are one QMP command each. When a run's QMP connection is up,
   // the caller's thread writes the command itself and the worker, which reads QMP anyway, only
   // completes `done` when the reply comes: one thread hand-off instead of two, the first
-  // ("wake the worker to write it") being most of vmm's cost over QEMU's own round trip. False,
+  // ("wake the worker to write it") being most of vmm's cost over QEMU's own round trip. The
+  // worker is woken as the command leaves and spins for its reply (wait_for_work), since being
+  // woken by the reply costs another hand-off on a host whose idle CPUs halt. False,
   // with `done` untouched, when it cannot be sent so (no connected run, the connection ended):
   // the operation then runs on the worker as do_simple(), which reports why.
   bool send_now(std::string_view command, detail::Engine::Done& done);
@@ -175,6 +177,8 @@ class Core : public std::enable_shared_from_this<Core> {
   std::uint64_t runs_ = 0;                             // launches so far: names the run's log
   std::optional<std::filesystem::path> log_path_;
   std::chrono::steady_clock::time_point run_started_;  // of the live run
+  // Until when the worker spins for a reply rather than sleeping (send_now, wait_for_work).
+  std::chrono::steady_clock::time_point spin_until_;
 
   std::thread worker_;
   // Worker thread only.

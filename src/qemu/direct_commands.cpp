@@ -33,7 +33,13 @@ bool Core::send_now(std::string_view command, detail::Engine::Done& done) {
         }
       },
       command_timeout);
-  if (sent) return true;
+  if (sent) {
+    // Woken now, the worker is awake (spinning) when the reply comes, instead of being woken
+    // by it: its wake-up overlaps QEMU's work on the command rather than following it.
+    spin_until_ = std::chrono::steady_clock::now() + reply_spin_window;
+    wake_worker();
+    return true;
+  }
   if (pausing) run.set_own_stop(false);
   done = std::move(*kept);
   return false;

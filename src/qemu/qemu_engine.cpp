@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <string>
 #include <utility>
@@ -22,6 +23,7 @@
 #include "qemu/run_log.hpp"
 #include "qemu/vsock.hpp"
 #include "runtime/posix.hpp"
+#include "runtime/spin_poll.hpp"
 #include "vmm/format.hpp"
 #include "vmm/logging.hpp"
 
@@ -95,16 +97,26 @@ void Core::wake_worker() {
 }
 
 void Core::wait_for_work() {
-  // A command written by send_now() that QEMU leaves unanswered fails here at its deadline.
-  // One sent while the worker already slept is seen at the next wake-up, within a second, so
-  // that sending it never has to wake the worker.
+  // A command written by send_now() that QEMU leaves unanswered fails here at its deadline;
+  // send_now() wakes the worker, so the deadline of a command sent while it slept is seen.
   int timeout_ms = -1;
+  bool awaiting_reply = false;
   if (run_) {
     const auto next = run_->expire_sent_commands();
-    timeout_ms = static_cast<int>(std::min<std::int64_t>(next ? next->count() : 1000, 1000));
+    awaiting_reply = next.has_value();
+    if (next) timeout_ms = static_cast<int>(std::min<std::int64_t>(next->count(), INT_MAX));
   }
   std::array<pollfd, 2> fds{{{wake_.get(), POLLIN, 0}, {run_ ? run_->poll_fd() : -1, POLLIN, 0}}};
-  while (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno == EINTR) {
+  // A reply due soon is awaited awake (send_now): being woken by it would add a wake-up to the
+  // operation.
+  std::chrono::steady_clock::time_point spin_until;
+  if (awaiting_reply) {
+    std::lock_guard lock(mutex_);
+    spin_until = spin_until_;
+  }
+  if (!awaiting_reply || !detail::poll_spinning(fds, spin_until)) {
+    while (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno == EINTR) {
+    }
   }
   if (fds[0].revents != 0) {
     std::uint64_t count = 0;

@@ -253,7 +253,10 @@ Result<json> Run::execute(std::string_view command, const json& arguments,
 
 // Worker thread, inside QmpClient's calls: record what later decisions depend on.
 void Run::on_event(const std::string& event, const json& data) {
-  vmm::logger()->debug("qemu: event {} {}", event, data.dump());
+  // Serialized only when logged: STOP and RESUME lie on the path of every pause and resume.
+  if (vmm::logger()->should_log(spdlog::level::debug)) {
+    vmm::logger()->debug("qemu: event {} {}", event, data.dump());
+  }
   if (event == "SHUTDOWN") {
     events_.shutdown_reason = data.value("reason", "");
     events_.shutdown_by_guest = data.value("guest", false);
