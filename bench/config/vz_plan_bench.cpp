@@ -25,7 +25,8 @@ vmm::vz::HostFacts vz_host() {
 void BM_VzPlan(benchmark::State& state) {
   const auto config = ten_device_config();
   const auto host = vz_host();
-  const vmm::vz::PlanOptions options{HostFiles::get().path("vz-work"), false};
+  vmm::vz::PlanOptions options;
+  options.work_dir = HostFiles::get().path("vz-work");
   if (auto probe = vmm::vz::make_plan(config, host, options); !probe) {
     state.SkipWithError(probe.error().to_string().c_str());
     return;
