@@ -6,8 +6,6 @@
 namespace vmm::vfkit::detail {
 namespace {
 
-Unexpected bad(std::string message) { return make_error(Errc::invalid_config, std::move(message)); }
-
 Result<void> linux_bootloader(const std::vector<Option>& options, MachineSink& sink) {
   LinuxBoot boot;
   for (const auto& option : options) {

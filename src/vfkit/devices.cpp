@@ -10,7 +10,6 @@
 namespace vmm::vfkit::detail {
 namespace {
 
-Unexpected bad(std::string message) { return make_error(Errc::invalid_config, std::move(message)); }
 Unexpected unsupported(std::string message) { return make_error(Errc::unsupported, std::move(message)); }
 
 // A flag-style option (`readonly`) given a value.

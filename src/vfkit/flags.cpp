@@ -29,7 +29,6 @@ constexpr FlagDef flag_defs[] = {
     {"version", 'v', Kind::boolean, false},
 };
 
-Unexpected bad(std::string message) { return make_error(Errc::invalid_config, std::move(message)); }
 
 // strconv.ParseBool, as pflag reads --nested=VALUE.
 std::optional<bool> parse_bool(std::string_view text) {

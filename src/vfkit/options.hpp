@@ -10,6 +10,9 @@
 
 namespace vmm::vfkit::detail {
 
+// Every vfkit flag parser's error: a command line that gives no valid config.
+inline Unexpected bad(std::string message) { return make_error(Errc::invalid_config, std::move(message)); }
+
 struct Option {
   std::string key;
   std::string value;  // "" for a flag-style option such as `readonly`

@@ -9,10 +9,9 @@
 namespace vmm::vfkit {
 namespace {
 
+using detail::bad;
 using detail::MachineSink;
 using detail::RawFlags;
-
-Unexpected bad(std::string message) { return make_error(Errc::invalid_config, std::move(message)); }
 
 // vfkit: --kernel, --initrd and --kernel-cmdline go together and exclude --bootloader.
 Result<void> check_groups(const RawFlags& f) {

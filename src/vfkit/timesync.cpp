@@ -37,7 +37,7 @@ struct TimeSync::Impl {
   VirtualMachine& vm;
   const std::uint32_t port;
   std::atomic<bool> stopping{false};
-  detail::GuestClock clock;
+  vmm::detail::GuestClock clock;
   Subscription subscription;  // last: reset first
 };
 

@@ -14,6 +14,8 @@ namespace {
 using namespace vmm;
 using testing::ElementsAre;
 using vmm_test::IsOk;
+using vmm_test::kMacA;
+using vmm_test::kMacB;
 using vmm_test::TempDir;
 
 class ConfigBuilderTest : public testing::Test {
@@ -24,8 +26,6 @@ class ConfigBuilderTest : public testing::Test {
   std::filesystem::path kernel_ = temp_.file("vmlinuz", "kernel");
 };
 
-const MacAddress kMacA({0x52, 0x54, 0x00, 0x00, 0x00, 0x0a});
-const MacAddress kMacB({0x52, 0x54, 0x00, 0x00, 0x00, 0x0b});
 const MacAddress kMacC({0x52, 0x54, 0x00, 0x00, 0x00, 0x0c});
 const MacAddress kMacD({0x52, 0x54, 0x00, 0x00, 0x00, 0x0d});
 

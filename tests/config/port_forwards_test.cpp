@@ -13,17 +13,9 @@ namespace {
 
 using namespace vmm;
 using testing::HasSubstr;
+using vmm_test::compact;
 using vmm_test::IsInvalid;
 using vmm_test::TempDir;
-
-// to_json() is indented; these documents have no blanks inside strings, so dropping blanks and
-// newlines gives the compact form the searches below are written in (from_json reads both).
-std::string compact(const std::string& text) {
-  std::string out;
-  for (const char c : text)
-    if (c != ' ' && c != '\n') out += c;
-  return out;
-}
 
 PortForward forward(std::uint32_t host_port, std::uint32_t guest_port,
                     Protocol protocol = Protocol::tcp, std::string address = "127.0.0.1") {

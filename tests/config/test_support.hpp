@@ -35,6 +35,15 @@ inline vmm::DiskImage disk_at(const fs::path& path) {
   return disk;
 }
 
+// to_json() is indented; the config tests' documents have no blanks inside strings, so dropping
+// blanks and newlines gives the compact form their searches are written in (from_json reads both).
+inline std::string compact(const std::string& text) {
+  std::string out;
+  for (const char c : text)
+    if (c != ' ' && c != '\n') out += c;
+  return out;
+}
+
 inline bool running_as_root() { return ::geteuid() == 0; }
 
 // Passes when `result` failed with invalid_config and a message that starts with "<field>: " and

@@ -11,19 +11,16 @@
 #include <thread>
 
 #include "image_server.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace vmm::images {
 namespace {
 
+using support::read_file;
 using testing::asset_for;
 using testing::pattern;
 using testing::sha256_of;
-
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Regular files under the cache's files/ other than locks: what a failed fetch must not leave.
 std::vector<std::string> cached_files(const std::filesystem::path& cache) {
@@ -55,7 +52,7 @@ TEST_F(CacheTest, FetchThenHitWithoutARequest) {
   options.progress = [&](const Progress& p) { seen.push_back(p); };
   auto first = cache_.fetch(asset_for(server_, "/img/disk.raw"), options);
   ASSERT_TRUE(first) << first.error().to_string();
-  EXPECT_EQ(read(*first), body_);
+  EXPECT_EQ(read_file(*first), body_);
   EXPECT_EQ(first->filename(), "disk.raw");
   EXPECT_EQ(server_.requests("/img/disk.raw"), 1);
   EXPECT_EQ(server_.requests("/SHA256SUMS"), 1);
@@ -83,7 +80,7 @@ TEST_F(CacheTest, ResumesAfterTheServerCutsTheConnection) {
   server_.cut("/img/disk.raw", half);
   auto fetched = cache_.fetch(asset_for(server_, "/img/disk.raw"));
   ASSERT_TRUE(fetched) << fetched.error().to_string();
-  EXPECT_EQ(read(*fetched), body_);
+  EXPECT_EQ(read_file(*fetched), body_);
   const auto ranges = server_.ranges("/img/disk.raw");
   ASSERT_EQ(ranges.size(), 2u);
   EXPECT_EQ(ranges[0], "");
@@ -102,7 +99,7 @@ TEST_F(CacheTest, ResumesAPartialLeftByAnEarlierProcess) {
   EXPECT_TRUE(cache_.list()->empty());
   auto fetched = cache_.fetch(asset_for(server_, "/img/disk.raw"), once);
   ASSERT_TRUE(fetched) << fetched.error().to_string();
-  EXPECT_EQ(read(*fetched), body_);
+  EXPECT_EQ(read_file(*fetched), body_);
   EXPECT_EQ(server_.ranges("/img/disk.raw").back(), "bytes=" + std::to_string(part) + "-");
 }
 
@@ -163,7 +160,7 @@ TEST_F(CacheTest, TwoConcurrentFetchesDownloadOnce) {
     if (pid == 0) {
       ImageCache cache(cache_.directory());
       auto fetched = cache.fetch(asset);
-      ::_exit(fetched && read(*fetched) == body_ ? 0 : 1);
+      ::_exit(fetched && read_file(*fetched) == body_ ? 0 : 1);
     }
     children.push_back(pid);
   }
@@ -216,7 +213,7 @@ TEST_F(CacheTest, ChangedFileIsVerifiedAgain) {
   }
   auto again = cache_.fetch(asset_for(server_, "/img/disk.raw"));
   ASSERT_TRUE(again) << again.error().to_string();
-  EXPECT_EQ(read(*again), body_);
+  EXPECT_EQ(read_file(*again), body_);
   EXPECT_EQ(server_.requests("/img/disk.raw"), 2);
 }
 
@@ -239,7 +236,7 @@ TEST_F(CacheTest, FollowsRedirects) {
   server_.redirect("/moved/disk.raw", "/img/disk.raw");
   auto fetched = cache_.fetch(asset_for(server_, "/moved/disk.raw"));
   ASSERT_TRUE(fetched) << fetched.error().to_string();
-  EXPECT_EQ(read(*fetched), body_);
+  EXPECT_EQ(read_file(*fetched), body_);
   EXPECT_EQ(server_.requests("/moved/disk.raw"), 1);
   EXPECT_EQ(server_.requests("/img/disk.raw"), 1);
 }
@@ -252,7 +249,7 @@ TEST_F(CacheTest, IdleTimeoutEndsAStalledTransferWhichThenResumes) {
   options.idle_timeout = std::chrono::seconds(1);
   auto fetched = cache_.fetch(asset_for(server_, "/img/disk.raw"), options);
   ASSERT_TRUE(fetched) << fetched.error().to_string();
-  EXPECT_EQ(read(*fetched), body_);
+  EXPECT_EQ(read_file(*fetched), body_);
   const auto ranges = server_.ranges("/img/disk.raw");
   ASSERT_EQ(ranges.size(), 2u);
   EXPECT_EQ(ranges[1], "bytes=" + std::to_string(part) + "-");  // broken off, then resumed

@@ -10,16 +10,14 @@
 #include <fstream>
 
 #include "image_server.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 #include "vmm/disks.hpp"
 
 namespace vmm::disks {
 namespace {
 
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using support::read_file;
 
 std::string read_range(const std::filesystem::path& path, std::uint64_t offset, std::size_t size) {
   std::ifstream in(path, std::ios::binary);
@@ -74,11 +72,11 @@ TEST(Qcow2, ConvertsToByteIdenticalRaw) {
   write_at(original, 9 * 1024 * 1024 + 5, images::testing::pattern(5000, 4));
   const auto qcow2 = dir.path() / "disk.qcow2";
   ASSERT_EQ(run("qemu-img convert -f raw -O qcow2 " + original.string() + " " + qcow2.string()), 0);
-  ASSERT_NE(read(qcow2), read(original));  // really another format
+  ASSERT_NE(read_file(qcow2), read_file(original));  // really another format
   const auto raw = dir.path() / "converted.raw";
   auto converted = convert_qcow2_to_raw(qcow2, raw);
   ASSERT_TRUE(converted) << converted.error().to_string();
-  EXPECT_EQ(read(raw), read(original));
+  EXPECT_EQ(read_file(raw), read_file(original));
 
   auto broken = convert_qcow2_to_raw(original, dir.path() / "x.raw");  // not a qcow2
   ASSERT_FALSE(broken);
@@ -110,7 +108,7 @@ TEST(Clone, SparseCopyKeepsHolesOnTmpfs) {
   auto method = clone(source, copy);
   ASSERT_TRUE(method) << method.error().to_string();
   EXPECT_EQ(*method, CloneMethod::sparse_copy);
-  EXPECT_EQ(read(copy), read(source));
+  EXPECT_EQ(read_file(copy), read_file(source));
   const auto src = stat_of(source), dst = stat_of(copy);
   EXPECT_EQ(dst.st_size, src.st_size);
   EXPECT_LE(dst.st_blocks, src.st_blocks);
@@ -159,10 +157,10 @@ TEST_F(ReflinkFilesystem, CloneSharesBlocksAndWritesStayPrivate) {
   auto method = clone(source, clone_path);
   ASSERT_TRUE(method) << method.error().to_string();
   EXPECT_EQ(*method, CloneMethod::reflink);
-  EXPECT_EQ(read(clone_path), data);
+  EXPECT_EQ(read_file(clone_path), data);
   write_at(clone_path, 4096, "written into the clone");
-  EXPECT_EQ(read(source), data);
-  EXPECT_EQ(read(clone_path).substr(4096, 22), "written into the clone");
+  EXPECT_EQ(read_file(source), data);
+  EXPECT_EQ(read_file(clone_path).substr(4096, 22), "written into the clone");
 }
 
 }  // namespace

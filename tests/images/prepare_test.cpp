@@ -6,18 +6,15 @@
 #include <fstream>
 
 #include "image_server.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace vmm::images {
 namespace {
 
+using support::read_file;
 using testing::pattern;
 using testing::sha256_of;
-
-std::string read(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class PrepareTest : public ::testing::Test {
  protected:
@@ -30,8 +27,8 @@ class PrepareTest : public ::testing::Test {
     }
     const auto qcow2 = dir_.path() / "source.qcow2";
     ASSERT_EQ(std::system(("qemu-img convert -f raw -O qcow2 " + raw.string() + " " + qcow2.string()).c_str()), 0);
-    raw_bytes_ = read(raw);
-    const std::string disk = read(qcow2), kernel = pattern(5000, 1), initrd = pattern(7000, 2);
+    raw_bytes_ = read_file(raw);
+    const std::string disk = read_file(qcow2), kernel = pattern(5000, 1), initrd = pattern(7000, 2);
     server_.serve("/g/vmlinuz", kernel);
     server_.serve("/g/initrd.img", initrd);
     server_.serve("/g/disk.qcow2", disk);
@@ -65,9 +62,9 @@ TEST_F(PrepareTest, ConvertsOnceAndClonesPerRun) {
   auto first = prepare_image("t:arm64", options(run1));
   ASSERT_TRUE(first) << first.error().to_string();
   ASSERT_TRUE(first->kernel && first->initrd && first->disk && first->clone_method);
-  EXPECT_EQ(read(*first->kernel), pattern(5000, 1));
+  EXPECT_EQ(read_file(*first->kernel), pattern(5000, 1));
   EXPECT_EQ(first->disk->parent_path(), run1);
-  EXPECT_EQ(read(*first->disk), raw_bytes_);  // qcow2 -> raw, byte for byte
+  EXPECT_EQ(read_file(*first->disk), raw_bytes_);  // qcow2 -> raw, byte for byte
   EXPECT_EQ(first->entry.command_line, "console=hvc0");
 
   auto second = prepare_image("t:aarch64", options(run2));
@@ -79,10 +76,10 @@ TEST_F(PrepareTest, ConvertsOnceAndClonesPerRun) {
     std::fstream f(*first->disk, std::ios::in | std::ios::out | std::ios::binary);
     f.write("changed", 7);
   }
-  EXPECT_EQ(read(*second->disk), raw_bytes_);
+  EXPECT_EQ(read_file(*second->disk), raw_bytes_);
   auto third = prepare_image("t:aarch64", options(dir_.dir("run3")));
   ASSERT_TRUE(third);
-  EXPECT_EQ(read(*third->disk), raw_bytes_);  // the cached raw is untouched too
+  EXPECT_EQ(read_file(*third->disk), raw_bytes_);  // the cached raw is untouched too
 }
 
 TEST_F(PrepareTest, Errors) {

@@ -19,6 +19,12 @@
 
 namespace vmm::testing {
 
+// Bounds on hangs when the test guest (x86_64 under TCG) boots or reports an event on a loaded
+// machine or under sanitizers: not performance assertions. Tests whose guests boot slower name
+// their own bound.
+inline constexpr std::chrono::milliseconds kBoot{std::chrono::seconds(180)};
+inline constexpr std::chrono::milliseconds kEvent{std::chrono::seconds(60)};
+
 // Where the kernel and initrd are, or why the tests cannot run. Under CI=true a missing guest
 // or QEMU is a failure, not a skip: CI must exercise the real backend.
 struct GuestAssets {

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 using support::GuestAgent;
 
 // Emulating arm64 on 2 cores: the boot takes 20-40 s idle, far more under load.
-constexpr auto kBoot = std::chrono::milliseconds(420s);
+constexpr auto kArm64Boot = std::chrono::milliseconds(420s);
 
 GuestAssets find_arm64_guest_assets() {
   GuestAssets assets;
@@ -53,7 +53,7 @@ TEST(QemuArm64Guest, BootsOnVirtUnderTcgAnswersFromInsideAndRestoresItsSnapshot)
   options.qemu.guest_arch = Arch::aarch64;
   auto vm = VirtualMachine::create(*config, options);
   ASSERT_TRUE(vm) << vm.error().to_string();
-  ASSERT_TRUE(support::await((*vm)->start(), kBoot));
+  ASSERT_TRUE(support::await((*vm)->start(), kArm64Boot));
   EXPECT_EQ((*vm)->acceleration(), Acceleration::tcg);
 
   // QEMU itself is the aarch64 one, on the virt machine.
@@ -67,32 +67,32 @@ TEST(QemuArm64Guest, BootsOnVirtUnderTcgAnswersFromInsideAndRestoresItsSnapshot)
   auto channel = (*vm)->console_port(support::agent_port_name);
   ASSERT_TRUE(channel) << channel.error().to_string();
   GuestAgent agent(std::move(*channel));
-  auto arch = agent.run("uname -m", kBoot);
+  auto arch = agent.run("uname -m", kArm64Boot);
   ASSERT_TRUE(arch) << arch.error().to_string();
   EXPECT_EQ(arch->output, "aarch64\n");
   // The device tree QEMU's virt machine hands the kernel.
-  auto machine = agent.run("cat /proc/device-tree/compatible", kBoot);
+  auto machine = agent.run("cat /proc/device-tree/compatible", kArm64Boot);
   ASSERT_TRUE(machine) << machine.error().to_string();
   EXPECT_NE(machine->output.find("linux,dummy-virt"), std::string::npos) << machine->output;
 
   // A snapshot of the emulated guest restores and continues (the counter goes on, and the
   // agent's state file written before the save is still there).
-  ASSERT_EQ(agent.run("echo before-save > /tmp/mark", kBoot)->status, 0);
-  ASSERT_TRUE(support::await((*vm)->pause(), kBoot));
+  ASSERT_EQ(agent.run("echo before-save > /tmp/mark", kArm64Boot)->status, 0);
+  ASSERT_TRUE(support::await((*vm)->pause(), kArm64Boot));
   const long saved = console.last_counter();
   const auto bundle = dir.path() / "arm64.bundle";
-  ASSERT_TRUE(support::await((*vm)->save(bundle), kBoot));
-  ASSERT_TRUE(support::await((*vm)->stop(), kBoot));
-  ASSERT_TRUE(support::await((*vm)->restore(bundle), kBoot));
-  ASSERT_TRUE(support::await((*vm)->resume(), kBoot));
-  EXPECT_TRUE(console.wait_counter_above(saved, kBoot).has_value());
+  ASSERT_TRUE(support::await((*vm)->save(bundle), kArm64Boot));
+  ASSERT_TRUE(support::await((*vm)->stop(), kArm64Boot));
+  ASSERT_TRUE(support::await((*vm)->restore(bundle), kArm64Boot));
+  ASSERT_TRUE(support::await((*vm)->resume(), kArm64Boot));
+  EXPECT_TRUE(console.wait_counter_above(saved, kArm64Boot).has_value());
   auto again = (*vm)->console_port(support::agent_port_name);
   ASSERT_TRUE(again) << again.error().to_string();
   GuestAgent restored(std::move(*again));
-  auto mark = restored.run("cat /tmp/mark", kBoot);
+  auto mark = restored.run("cat /tmp/mark", kArm64Boot);
   ASSERT_TRUE(mark) << mark.error().to_string();
   EXPECT_EQ(mark->output, "before-save\n");
-  ASSERT_TRUE(support::await((*vm)->stop(), kBoot));
+  ASSERT_TRUE(support::await((*vm)->stop(), kArm64Boot));
 }
 
 }  // namespace

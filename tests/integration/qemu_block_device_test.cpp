@@ -12,14 +12,15 @@
 #include <string>
 
 #include "guest_fixture.hpp"
+#include "support/files.hpp"
 
 namespace vmm::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using support::read_head;
 
-constexpr auto kBoot = std::chrono::milliseconds(180s);
-constexpr std::size_t kDiskBytes = 8 * 1024 * 1024;
+constexpr std::size_t kBackingBytes = 8 * 1024 * 1024;
 
 std::string run_output(const std::string& command) {
   std::string out;
@@ -32,14 +33,6 @@ std::string run_output(const std::string& command) {
   }
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
-}
-
-std::string read_head(const std::filesystem::path& path, std::size_t bytes) {
-  std::ifstream in(path, std::ios::binary);
-  std::string data(bytes, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(bytes));
-  data.resize(static_cast<std::size_t>(in.gcount()));
-  return data;
 }
 
 // A loop device over `backing`, detached on every path out of the test.
@@ -74,7 +67,7 @@ class QemuBlockDeviceTest : public ::testing::Test {
       GTEST_SKIP() << "loop devices need root and losetup";
     }
     backing_ = dir_.path() / "backing.img";
-    std::filesystem::resize_file((std::ofstream(backing_), backing_), kDiskBytes);
+    std::filesystem::resize_file((std::ofstream(backing_), backing_), kBackingBytes);
     loop_ = std::make_unique<LoopDevice>(backing_);
     ASSERT_TRUE(loop_->attached()) << "losetup -f --show failed (no free loop device?)";
     ASSERT_TRUE(std::filesystem::is_block_file(loop_->path()));
@@ -115,7 +108,7 @@ TEST_F(QemuBlockDeviceTest, GuestWritesReachTheBlockDevice) {
   disk.path = loop_->path();
   boot(disk, "vmm.write_vda=" + pattern);
   // The guest sees the whole device, and its write was flushed.
-  EXPECT_TRUE(console_.wait_for_line("VMM-DISK vda " + std::to_string(kDiskBytes / 512), 0ms));
+  EXPECT_TRUE(console_.wait_for_line("VMM-DISK vda " + std::to_string(kBackingBytes / 512), 0ms));
   ASSERT_TRUE(console_.wait_for_line("VMM-DISK-WRITTEN vda", 0ms));
   ASSERT_TRUE(vm_->stop().get());
   vm_.reset();
@@ -134,7 +127,7 @@ TEST_F(QemuBlockDeviceTest, ReadOnlyUncachedBlockDeviceRefusesTheGuestsWrite) {
   disk.caching = CachingMode::uncached;
   disk.sync = SyncMode::none;
   boot(disk, "vmm.write_vda=MUST-NOT-LAND");
-  EXPECT_TRUE(console_.wait_for_line("VMM-DISK vda " + std::to_string(kDiskBytes / 512), 0ms));
+  EXPECT_TRUE(console_.wait_for_line("VMM-DISK vda " + std::to_string(kBackingBytes / 512), 0ms));
   EXPECT_TRUE(console_.wait_for_line("VMM-DISK-WRITE-FAILED vda", 0ms));
   ASSERT_TRUE(vm_->stop().get());
   vm_.reset();

@@ -24,8 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-constexpr auto kBoot = std::chrono::milliseconds(180s);
-constexpr auto kEvent = std::chrono::milliseconds(60s);
 
 // Polls `condition` until true, or for at most kEvent.
 template <typename Condition>

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "guest_fixture.hpp"
+#include "support/files.hpp"
 #include "support/guest_agent.hpp"
 #include "support/loopback.hpp"
 #include "support/temp_dir.hpp"
@@ -32,11 +33,11 @@ namespace vmm::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using support::read_head;
 using support::GuestAgent;
 using ::testing::HasSubstr;
 
-constexpr auto kBoot = std::chrono::milliseconds(180s);
-constexpr std::uintmax_t kDiskBytes = 8 * 1024 * 1024;
+constexpr std::uintmax_t kEachDiskBytes = 8 * 1024 * 1024;
 
 // Finds a block device by the serial (device_id) the host gave it: virtio-blk has
 // /sys/block/X/serial, NVMe /sys/block/X/device/serial (space-padded).
@@ -59,15 +60,6 @@ DiskImage disk_with_id(const std::filesystem::path& path, std::string id,
   if (adjust != nullptr) adjust(disk);
   return disk;
 }
-
-std::string read_head(const std::filesystem::path& path, std::size_t bytes) {
-  std::ifstream in(path, std::ios::binary);
-  std::string data(bytes, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(bytes));
-  data.resize(static_cast<std::size_t>(in.gcount()));
-  return data;
-}
-
 
 // Everything that arrives on a descriptor, read on a thread so that the writer never stalls.
 class Drain {
@@ -117,10 +109,10 @@ TEST(QemuDevicesTest, EveryDeviceWorksInsideTheGuestAndPortsComeBackAfterARestar
   const auto qcow2 = dir.path() / "disk.qcow2";
   const auto limited = dir.path() / "limited.img";
   const auto share = dir.path() / "share";
-  write_file(rw, "", kDiskBytes);
-  write_file(ro, "ro-marker", kDiskBytes);
-  write_file(nvme, "nvme-marker", kDiskBytes);
-  write_file(limited, "", kDiskBytes);
+  write_file(rw, "", kEachDiskBytes);
+  write_file(ro, "ro-marker", kEachDiskBytes);
+  write_file(nvme, "nvme-marker", kEachDiskBytes);
+  write_file(limited, "", kEachDiskBytes);
   std::filesystem::create_directories(share);
   write_file(share / "from-host.txt", "written by the host\n");
   ASSERT_EQ(std::system(("qemu-img create -q -f qcow2 '" + qcow2.string() + "' 8M").c_str()), 0);

@@ -32,7 +32,7 @@ using ::testing::HasSubstr;
 
 // OVMF's shell waits 5 s before startup.nsh; the whole boot takes 20-30 s under TCG on an idle
 // machine, several times that on a busy one.
-constexpr auto kBoot = std::chrono::milliseconds(280s);
+constexpr auto kEfiBoot = std::chrono::milliseconds(280s);
 
 // A variable in a vendor GUID of the test's own (efivarfs names are Name-GUID).
 constexpr std::string_view kVariable =
@@ -98,13 +98,13 @@ TEST(QemuEfiTest, BootsTheKernelFromAnEspAndKeepsAVariableAcrossARestart) {
   ASSERT_TRUE(vm) << vm.error().to_string();
 
   // First boot: EFI, the kernel's command line from startup.nsh, and a variable written.
-  ASSERT_TRUE(support::await((*vm)->start(), kBoot));
-  ASSERT_TRUE(console.wait_for_line("VMM-GUEST-READY", kBoot)) << "the guest never got ready";
+  ASSERT_TRUE(support::await((*vm)->start(), kEfiBoot));
+  ASSERT_TRUE(console.wait_for_line("VMM-GUEST-READY", kEfiBoot)) << "the guest never got ready";
   {
     auto channel = (*vm)->console_port(support::agent_port_name);
     ASSERT_TRUE(channel) << channel.error().to_string();
     support::GuestAgent agent(std::move(*channel));
-    auto booted = agent.run("test -d /sys/firmware/efi && cat /proc/cmdline", kBoot);
+    auto booted = agent.run("test -d /sys/firmware/efi && cat /proc/cmdline", kEfiBoot);
     ASSERT_TRUE(booted) << booted.error().to_string();
     EXPECT_EQ(booted->status, 0) << booted->output;
     EXPECT_THAT(booted->output, HasSubstr("initrd=\\initrd.img"));
@@ -114,28 +114,28 @@ TEST(QemuEfiTest, BootsTheKernelFromAnEspAndKeepsAVariableAcrossARestart) {
         "mount -t efivarfs none /sys/firmware/efi/efivars && "
         "printf '\\007\\000\\000\\000survives-a-restart' >/tmp/var && cat /tmp/var >" +
             std::string(kVariable) + " && tail -c +5 " + std::string(kVariable),
-        kBoot);
+        kEfiBoot);
     ASSERT_TRUE(written) << written.error().to_string();
     ASSERT_EQ(written->status, 0) << written->output;
     EXPECT_EQ(written->output, "survives-a-restart");
   }
-  ASSERT_TRUE(support::await((*vm)->stop(), kBoot));
+  ASSERT_TRUE(support::await((*vm)->stop(), kEfiBoot));
   EXPECT_TRUE(std::filesystem::exists(efi.variable_store));
 
   // Second boot of the same VM, on the same store: the variable is there.
-  ASSERT_TRUE(support::await((*vm)->start(), kBoot));
-  ASSERT_TRUE(support::wait_until([&] { return console.count("VMM-GUEST-READY") == 2; }, kBoot))
+  ASSERT_TRUE(support::await((*vm)->start(), kEfiBoot));
+  ASSERT_TRUE(support::wait_until([&] { return console.count("VMM-GUEST-READY") == 2; }, kEfiBoot))
       << "the guest never got ready after the restart";
   auto channel = (*vm)->console_port(support::agent_port_name);
   ASSERT_TRUE(channel) << channel.error().to_string();
   support::GuestAgent agent(std::move(*channel));
   auto read = agent.run("mount -t efivarfs none /sys/firmware/efi/efivars && tail -c +5 " +
                             std::string(kVariable),
-                        kBoot);
+                        kEfiBoot);
   ASSERT_TRUE(read) << read.error().to_string();
   EXPECT_EQ(read->status, 0) << read->output;
   EXPECT_EQ(read->output, "survives-a-restart");
-  EXPECT_TRUE(support::await((*vm)->stop(), kBoot));
+  EXPECT_TRUE(support::await((*vm)->stop(), kEfiBoot));
 }
 
 }  // namespace

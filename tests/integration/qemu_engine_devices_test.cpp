@@ -22,8 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using engine_tests::await;
-using engine_tests::kBoot;
-using engine_tests::kEvent;
 using engine_tests::QemuEngineTest;
 
 // Every device the QEMU backend offers on this host, so that each argv form is checked by the

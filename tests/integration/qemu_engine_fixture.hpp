@@ -23,10 +23,6 @@
 
 namespace vmm::testing::engine_tests {
 
-// Bounds on hangs under a loaded machine or sanitizers, not performance assertions.
-inline constexpr std::chrono::milliseconds kBoot{std::chrono::seconds(180)};
-inline constexpr std::chrono::milliseconds kEvent{std::chrono::seconds(60)};
-
 class RecordingListener : public detail::EngineListener {
  public:
   void on_guest_stopped() override {

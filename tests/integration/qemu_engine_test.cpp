@@ -24,8 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using engine_tests::await;
-using engine_tests::kBoot;
-using engine_tests::kEvent;
 using engine_tests::QemuEngineTest;
 using engine_tests::wait_until;
 

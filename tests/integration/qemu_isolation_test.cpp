@@ -39,7 +39,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-constexpr auto kBoot = std::chrono::milliseconds(180s);
 constexpr auto kOp = std::chrono::milliseconds(120s);
 constexpr std::uint32_t kNobody = 65534;
 

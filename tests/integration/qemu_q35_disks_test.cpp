@@ -27,13 +27,11 @@ using ::testing::HasSubstr;
 using support::GuestAgent;
 
 // Bounds on hangs under a loaded machine or sanitizers, not performance assertions.
-constexpr auto kBoot = std::chrono::milliseconds(180s);
-constexpr auto kEvent = std::chrono::milliseconds(60s);
-constexpr std::size_t kDiskBytes = 1024 * 1024;
+constexpr std::size_t kQ35DiskBytes = 1024 * 1024;
 
 std::filesystem::path make_disk(const std::filesystem::path& path, std::string_view head) {
   std::ofstream(path, std::ios::binary) << head;
-  std::filesystem::resize_file(path, kDiskBytes);
+  std::filesystem::resize_file(path, kQ35DiskBytes);
   return path;
 }
 
@@ -104,7 +102,7 @@ TEST(QemuQ35Disks, NvmeAndUsbDisksAreFoundInTheGuestByTheirSerial) {
   EXPECT_EQ(driver->output, "usb-storage\n");
   auto read = agent.run("head -n 1 /dev/nvme0n1 && head -n 1 /dev/sda && cat /sys/block/sda/size");
   ASSERT_TRUE(read) << read.error().to_string();
-  EXPECT_EQ(read->output, fmt::format("host-wrote-nvme\nhost-wrote-usb\n{}\n", kDiskBytes / 512));
+  EXPECT_EQ(read->output, fmt::format("host-wrote-nvme\nhost-wrote-usb\n{}\n", kQ35DiskBytes / 512));
 
   // The guest writes to the USB disk (4 KiB in, flushed): the host reads it after the stop.
   auto wrote = agent.run("echo guest-wrote-usb | dd of=/dev/sda bs=4096 seek=1 conv=fsync");

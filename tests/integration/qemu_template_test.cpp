@@ -25,8 +25,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-constexpr auto kBoot = std::chrono::milliseconds(180s);
-constexpr auto kEvent = std::chrono::milliseconds(60s);
 
 // The suite's template: booted once, counted a little, paused and saved.
 struct Template {

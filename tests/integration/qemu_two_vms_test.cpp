@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr auto kBoot = std::chrono::milliseconds(240s);
+constexpr auto kTwoGuestsBoot = std::chrono::milliseconds(240s);
 
 TEST(QemuTwoVmsTest, TwoGuestsAtOnceKeepTheirPortsAndConsolesApart) {
   const auto assets = find_guest_assets();
@@ -53,8 +53,8 @@ TEST(QemuTwoVmsTest, TwoGuestsAtOnceKeepTheirPortsAndConsolesApart) {
   // Both start before either is used.
   auto first = vms[0]->start();
   auto second = vms[1]->start();
-  ASSERT_TRUE(support::await(std::move(first), kBoot));
-  ASSERT_TRUE(support::await(std::move(second), kBoot));
+  ASSERT_TRUE(support::await(std::move(first), kTwoGuestsBoot));
+  ASSERT_TRUE(support::await(std::move(second), kTwoGuestsBoot));
 
   std::vector<support::GuestAgent> agents;
   for (std::size_t i = 0; i < 2; ++i) {
@@ -62,7 +62,7 @@ TEST(QemuTwoVmsTest, TwoGuestsAtOnceKeepTheirPortsAndConsolesApart) {
     ASSERT_TRUE(channel) << channel.error().to_string();
     auto& agent = agents.emplace_back(std::move(*channel));
     auto reply = agent.run("cat /proc/cmdline; echo console-of-" + names[i] + " >/dev/console",
-                           kBoot);
+                           kTwoGuestsBoot);
     ASSERT_TRUE(reply) << reply.error().to_string();
     EXPECT_EQ(reply->status, 0);
     EXPECT_THAT(reply->output, HasSubstr("vmm.name=" + names[i]));
@@ -71,10 +71,10 @@ TEST(QemuTwoVmsTest, TwoGuestsAtOnceKeepTheirPortsAndConsolesApart) {
   // The agent starts early in the guest's init; eth0 has its address once the guest printed
   // its ready marker. Then packets cross the socketpair both ways.
   for (std::size_t i = 0; i < 2; ++i) {
-    ASSERT_TRUE(consoles[i].wait_for_line("VMM-GUEST-READY", kBoot)) << names[i];
+    ASSERT_TRUE(consoles[i].wait_for_line("VMM-GUEST-READY", kTwoGuestsBoot)) << names[i];
   }
   for (std::size_t i = 0; i < 2; ++i) {
-    auto ping = agents[i].run("ping -c 2 -W 10 " + addresses[1 - i], kBoot);
+    auto ping = agents[i].run("ping -c 2 -W 10 " + addresses[1 - i], kTwoGuestsBoot);
     ASSERT_TRUE(ping) << ping.error().to_string();
     EXPECT_EQ(ping->status, 0) << names[i] << ": " << ping->output;
     EXPECT_THAT(ping->output, HasSubstr("bytes from " + addresses[1 - i]));
@@ -88,8 +88,8 @@ TEST(QemuTwoVmsTest, TwoGuestsAtOnceKeepTheirPortsAndConsolesApart) {
 
   auto stop_first = vms[0]->stop();
   auto stop_second = vms[1]->stop();
-  EXPECT_TRUE(support::await(std::move(stop_first), kBoot));
-  EXPECT_TRUE(support::await(std::move(stop_second), kBoot));
+  EXPECT_TRUE(support::await(std::move(stop_first), kTwoGuestsBoot));
+  EXPECT_TRUE(support::await(std::move(stop_second), kTwoGuestsBoot));
 }
 
 }  // namespace

@@ -21,7 +21,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr auto kFill = std::chrono::milliseconds(180s);
-constexpr auto kEvent = std::chrono::milliseconds(60s);
 
 class QemuVmPoolTest : public ::testing::Test {
  protected:

@@ -19,9 +19,6 @@ namespace vmm::testing::vm_tests {
 
 // TCG boots take ~2.5 s on an idle 2-core machine; a loaded one (or a sanitizer build) is
 // slower. These bound hangs; they are not performance assertions.
-inline constexpr std::chrono::milliseconds kBoot{std::chrono::seconds(180)};
-inline constexpr std::chrono::milliseconds kEvent{std::chrono::seconds(60)};
-
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -27,8 +27,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-using vm_tests::kBoot;
-using vm_tests::kEvent;
 using vm_tests::read_file;
 using vm_tests::VirtualMachineTest;
 

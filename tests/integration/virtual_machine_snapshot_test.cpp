@@ -19,8 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-using vm_tests::kBoot;
-using vm_tests::kEvent;
 using vm_tests::VirtualMachineTest;
 
 // The guest's clock, in whole seconds since the epoch, through the command agent, and the host's.

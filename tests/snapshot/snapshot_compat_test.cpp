@@ -183,7 +183,6 @@ TEST_F(Compat, CpusAndMemory) {
   EXPECT_EQ(refusal({}, memory), "restore: memory: the snapshot has 512MiB, this VM has 1GiB");
 }
 
-}  // namespace
 // Virtualization.framework compares the device list on restore, and on_console_line adds a
 // serial port there: the port the machine had, recorded in the manifest, must match.
 TEST_F(Compat, SerialPortFromAConsoleLineCallbackMustMatch) {
@@ -217,4 +216,5 @@ TEST_F(Compat, ManifestWithoutSerialPortFallsBackToTheConfig) {
   EXPECT_THAT(refused.error().message(), HasSubstr("restore: serial:"));
 }
 
+}  // namespace
 }  // namespace vmm::testing

@@ -7,10 +7,12 @@
 #include <future>
 #include <utility>
 
+#include "support/wait.hpp"
+
 namespace vmm::testing {
 
 namespace {
-constexpr auto kTimeout = std::chrono::seconds(30);  // only to turn a hang into a failure
+using support::kTimeout;  // only to turn a hang into a failure
 
 // Writes the state file as a backend would; an error if it cannot.
 Result<void> write_state(const std::filesystem::path& path) {

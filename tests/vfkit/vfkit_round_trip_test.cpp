@@ -19,9 +19,9 @@ using namespace vmm::vfkit;
 
 // The config as JSON without the generated machine identifier, which vfkit has no flag for.
 nlohmann::json comparable(const vmm::VmConfig& config) {
-  auto json = nlohmann::json::parse(config.to_json());
-  if (config.machine_identifier_generated()) json.erase("machine_identifier");
-  return json;
+  auto document = nlohmann::json::parse(config.to_json());
+  if (config.machine_identifier_generated()) document.erase("machine_identifier");
+  return document;
 }
 
 // The property: either an invalid_config error that says what cannot be expressed, or

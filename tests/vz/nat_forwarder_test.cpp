@@ -32,7 +32,7 @@ using test::read_some;
 using test::read_to_end;
 using test::write_all;
 
-const MacAddress kMac = *MacAddress::parse("52:54:00:ab:0c:01");
+using test::kMac;
 const MacAddress kOtherMac = *MacAddress::parse("52:54:00:ab:0c:02");
 
 PortForward tcp(std::uint32_t host_port, std::uint32_t guest_port) {

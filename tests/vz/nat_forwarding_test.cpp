@@ -29,7 +29,7 @@ using test::lease_block;
 using test::read_some;
 using test::write_all;
 
-const MacAddress kMac = *MacAddress::parse("52:54:00:ab:0c:01");
+using test::kMac;
 
 // A forwarding with one forward on a fixed free host port to `guest`, leased at 127.0.0.1.
 struct Fixture {

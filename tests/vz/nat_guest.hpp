@@ -52,6 +52,9 @@ std::string read_some(int fd, std::size_t size,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // One block of /var/db/dhcpd_leases in bootpd's format (octets without leading zeros).
+// The guest MAC that the NAT tests' leases name.
+inline const MacAddress kMac = *MacAddress::parse("52:54:00:ab:0c:01");
+
 std::string lease_block(const std::string& ip, const MacAddress& mac,
                         const std::string& expires = "0x6763c1d4");
 
