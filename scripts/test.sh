@@ -39,12 +39,16 @@ echo "== generic-kernel test guest ($VMM_GUEST_GENERIC_DIR; about 45 s the first
 VMM_GUEST_KERNEL=generic "$repo/scripts/guest-assets.sh" "$VMM_GUEST_GENERIC_DIR" >/dev/null
 
 build=${BUILD_DIR:-$repo/build/$variant}
-# CI must fail on a missing package rather than download it.
+# CI must fail on a missing package rather than download it. It also builds from cold, twice:
+# in batches of 8 files (a unity build) each batch parses the headers (GoogleTest's, fmt's, the
+# library's) once instead of 8 times, about 40 % less compiling. Not by default, because an edit
+# to one file then recompiles its whole batch.
 fetch=ON
-[ "${CI:-}" = "true" ] && fetch=OFF
+unity=OFF
+if [ "${CI:-}" = "true" ]; then fetch=OFF; unity=ON; fi
 echo "== build ($build; about 5-10 minutes the first time on 2 cores) ==" >&2
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DVMM_FETCH_DEPS=$fetch -DVMM_GUEST_DIR="$VMM_GUEST_DIR" \
+  -DVMM_FETCH_DEPS=$fetch -DCMAKE_UNITY_BUILD=$unity -DVMM_GUEST_DIR="$VMM_GUEST_DIR" \
   -DVMM_GUEST_ARM64_DIR="$VMM_GUEST_ARM64_DIR" -DVMM_GUEST_GENERIC_DIR="$VMM_GUEST_GENERIC_DIR" \
   "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
