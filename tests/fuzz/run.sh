@@ -21,15 +21,15 @@ else
   for source in "$here"/fuzz_*.cpp; do targets+=("$(basename "$source" .cpp)"); done
 fi
 
-# -O1 -g keeps stacks readable; no NDEBUG, so that the library's asserts stay armed, and
-# libstdc++'s own bounds checks on top of ASan.
+# -O1 -g1 keeps stacks readable (line tables are all they need); no NDEBUG, so that the
+# library's asserts stay armed, and libstdc++'s own bounds checks on top of ASan.
 # A tree that already builds the fuzz targets (scripts/test.sh --sanitize's build/clang-asan,
 # given as FUZZ_BUILD_DIR) is used as it is configured: CI then compiles the library once.
 fetch=ON
 [ "${CI:-}" = "true" ] && fetch=OFF
 if ! grep -qs '^VMM_BUILD_FUZZ:BOOL=ON$' "$build/CMakeCache.txt"; then
   cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g -D_GLIBCXX_ASSERTIONS" \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -D_GLIBCXX_ASSERTIONS" \
     -DVMM_SANITIZE=address,undefined -DVMM_BUILD_FUZZ=ON -DVMM_BUILD_TESTS=OFF \
     -DVMM_BUILD_EXAMPLES=OFF -DVMM_FETCH_DEPS=$fetch >/dev/null
 fi
