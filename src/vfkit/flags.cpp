@@ -29,7 +29,6 @@ constexpr FlagDef flag_defs[] = {
     {"version", 'v', Kind::boolean, false},
 };
 
-
 // strconv.ParseBool, as pflag reads --nested=VALUE.
 std::optional<bool> parse_bool(std::string_view text) {
   for (auto t : {"1", "t", "T", "TRUE", "true", "True"})
